@@ -1,0 +1,87 @@
+"""Fixtures shared by every app's tests, and the service markers:
+``@pytest.mark.postgres`` / ``@pytest.mark.redis`` skip without the service locally;
+with REQUIRE_SERVICES=1 (set by .ci/run) such a skip fails the run."""
+
+import os
+
+import pytest
+from django.conf import settings
+from rest_framework.test import APIClient
+
+from accounts.tests.factories import UserFactory
+
+SERVICE_SKIP_PREFIX = "needs service:"
+
+
+def pytest_collection_modifyitems(config, items):
+    have_postgres = settings.IS_POSTGRES
+    have_redis = bool(settings.REDIS_URL)
+    for item in items:
+        if "postgres" in item.keywords and not have_postgres:
+            item.add_marker(pytest.mark.skip(reason=f"{SERVICE_SKIP_PREFIX} PostgreSQL (set DATABASE_URL)"))
+        if "redis" in item.keywords and not have_redis:
+            item.add_marker(pytest.mark.skip(reason=f"{SERVICE_SKIP_PREFIX} Redis (set REDIS_URL)"))
+        if "sqlite" in item.keywords and have_postgres:
+            item.add_marker(pytest.mark.skip(reason="SQLite path: run without DATABASE_URL"))
+
+
+def pytest_sessionfinish(session, exitstatus):
+    if os.environ.get("REQUIRE_SERVICES") != "1":
+        return
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = reporter.stats.get("skipped", []) if reporter else []
+    missing = [r for r in skipped if SERVICE_SKIP_PREFIX in str(getattr(r, "longrepr", ""))]
+    if missing:
+        reporter.write_line(
+            f"FAILED: REQUIRE_SERVICES=1 but {len(missing)} test(s) were skipped for a missing service", red=True
+        )
+        session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(settings, tmp_path):
+    """Fresh cache (throttles, lockouts, maintenance) and a private media folder."""
+    from django.core.cache import cache
+
+    cache.clear()
+    settings.MEDIA_ROOT = tmp_path / "media"
+    yield
+    cache.clear()
+
+
+@pytest.fixture
+def api_client() -> APIClient:
+    return APIClient()
+
+
+@pytest.fixture
+def client_for():
+    """``client_for(user)`` → an APIClient sending that user's real JWT access token."""
+    from rest_framework_simplejwt.tokens import RefreshToken
+
+    def make(user) -> APIClient:
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
+        return client
+
+    return make
+
+
+@pytest.fixture
+def client_user(db):
+    return UserFactory(role="client")
+
+
+@pytest.fixture
+def expert_user(db):
+    return UserFactory(role="expert")
+
+
+@pytest.fixture
+def agent_user(db):
+    return UserFactory(role="agent")
+
+
+@pytest.fixture
+def admin_user(db):
+    return UserFactory(role="admin", is_staff=True)

@@ -1,0 +1,36 @@
+from django.contrib import admin
+
+from foodxchange.models import AuditLog, MaintenanceState
+
+admin.site.site_header = "FoodXchange back-office"
+admin.site.site_title = "FoodXchange admin"
+admin.site.index_title = "Marketplace operations"
+
+
+@admin.register(AuditLog)
+class AuditLogAdmin(admin.ModelAdmin):
+    list_display = ["created_at", "actor_repr", "action", "target_type", "target_repr", "ip_address"]
+    list_filter = ["action", "target_type", "created_at"]
+    search_fields = ["actor_repr", "action", "target_repr", "target_id", "request_id"]
+    date_hierarchy = "created_at"
+    readonly_fields = [f.name for f in AuditLog._meta.fields]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(MaintenanceState)
+class MaintenanceStateAdmin(admin.ModelAdmin):
+    list_display = ["enabled", "message", "updated_by", "updated_at"]
+    readonly_fields = ["updated_by", "updated_at"]
+
+    def save_model(self, request, obj, form, change):
+        from foodxchange.services import set_maintenance
+
+        set_maintenance(actor=request.user, enabled=obj.enabled, message=obj.message, request=request)

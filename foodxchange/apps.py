@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class FoodxchangeConfig(AppConfig):
+    name = "foodxchange"
+    verbose_name = "System"

@@ -1,0 +1,17 @@
+import django_filters
+
+from foodxchange.models import AuditLog
+
+
+class AuditLogFilter(django_filters.FilterSet):
+    actor = django_filters.NumberFilter(field_name="actor_id")
+    actor_email = django_filters.CharFilter(field_name="actor_repr", lookup_expr="iexact")
+    action = django_filters.CharFilter(field_name="action", lookup_expr="istartswith")
+    target_type = django_filters.CharFilter(field_name="target_type")
+    target_id = django_filters.CharFilter(field_name="target_id")
+    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+
+    class Meta:
+        model = AuditLog
+        fields = ["actor", "actor_email", "action", "target_type", "target_id", "since", "until"]

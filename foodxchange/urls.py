@@ -1,0 +1,40 @@
+from django.conf import settings
+from django.conf.urls.static import static
+from django.contrib import admin
+from django.urls import include, path, re_path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from foodxchange import views
+from foodxchange.api import errors
+
+api_v1 = [
+    path("auth/", include("accounts.urls")),
+    path("system/status", views.SystemStatusView.as_view(), name="system-status"),
+    path("system/config", views.SystemConfigView.as_view(), name="system-config"),
+    path("system/maintenance", views.MaintenanceView.as_view(), name="system-maintenance"),
+    path("system/logs", views.AuditLogListView.as_view(), name="system-logs"),
+    path("", include("experts.urls")),
+    path("", include("leads.urls")),
+    path("", include("commissions.urls")),
+    path("", include("realtime.urls")),
+    path("", include("backups.urls")),
+    # Unknown API paths answer with the JSON error envelope, in DEBUG too.
+    re_path(r"^.*$", errors.handler404),
+]
+
+urlpatterns = [
+    path("health", views.health, name="health"),
+    path("ready", views.ready, name="ready"),
+    path("", include("django_prometheus.urls")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+]
+if settings.DEBUG:
+    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+
+handler400 = "foodxchange.api.errors.handler400"
+handler403 = "foodxchange.api.errors.handler403"
+handler404 = "foodxchange.api.errors.handler404"
+handler500 = "foodxchange.api.errors.handler500"
