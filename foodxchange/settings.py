@@ -338,3 +338,18 @@ SESSION_COOKIE_SECURE = env.bool("SESSION_COOKIE_SECURE", default=not DEBUG)
 CSRF_COOKIE_SECURE = env.bool("CSRF_COOKIE_SECURE", default=not DEBUG)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- realtime ---
+# Presence: a socket counts while it sent a heartbeat within PRESENCE_TIMEOUT_SECONDS;
+# clients are told to send one every PRESENCE_HEARTBEAT_SECONDS. The connection
+# registry lives in Redis when REDIS_URL is set, in process memory otherwise.
+PRESENCE_STORE = env.str("PRESENCE_STORE", default="redis" if REDIS_URL else "memory")
+PRESENCE_KEY_PREFIX = env.str("PRESENCE_KEY_PREFIX", default="fx:presence")
+PRESENCE_TIMEOUT_SECONDS = env.int("PRESENCE_TIMEOUT_SECONDS", default=60)
+PRESENCE_HEARTBEAT_SECONDS = env.int("PRESENCE_HEARTBEAT_SECONDS", default=20)
+PRESENCE_STATUS_TTL_SECONDS = env.int("PRESENCE_STATUS_TTL_SECONDS", default=12 * 3600)
+# Dotted path of the WhatsApp sender used for notification fan-out (see realtime/delivery.py).
+NOTIFICATION_WHATSAPP_SENDER = env.str(
+    "NOTIFICATION_WHATSAPP_SENDER", default="realtime.delivery.LeadsWhatsAppSender"
+)
+NOTIFICATION_DELIVERY_MAX_RETRIES = env.int("NOTIFICATION_DELIVERY_MAX_RETRIES", default=5)
