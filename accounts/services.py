@@ -3,6 +3,7 @@ two-step 2FA login, token rotation and revocation, password reset."""
 
 import io
 import logging
+import math
 import secrets
 from base64 import b32encode
 from datetime import timedelta
@@ -72,7 +73,7 @@ def issue_tokens(user: User) -> dict[str, str]:
 
 
 def _lockout_message(until) -> str:
-    minutes = max(1, int((until - timezone.now()).total_seconds() // 60) + 1)
+    minutes = max(1, math.ceil((until - timezone.now()).total_seconds() / 60))
     return f"Too many failed login attempts for this account. Try again in {minutes} minute(s)."
 
 
@@ -153,11 +154,20 @@ def setup_totp(*, user: User) -> dict[str, str]:
     }
 
 
-def _verify_totp(device: TOTPDevice, code: str) -> bool:
-    # django-otp refuses a reused time step and throttles wrong guesses itself.
-    allowed, _ = device.verify_is_allowed()
+def _ensure_not_throttled(device) -> None:
+    # django-otp throttles wrong guesses per device (exponential back-off); say so
+    # rather than calling a correct code wrong.
+    allowed, info = device.verify_is_allowed()
     if not allowed:
-        raise TooManyAttempts(detail="Too many wrong codes; wait a moment before trying again.")
+        wait = None
+        if info and info.get("locked_until"):
+            wait = max(1.0, (info["locked_until"] - timezone.now()).total_seconds())
+        raise TooManyAttempts(detail="Too many wrong codes; wait a moment before trying again.", wait=wait)
+
+
+def _verify_totp(device: TOTPDevice, code: str) -> bool:
+    # django-otp also refuses a reused time step.
+    _ensure_not_throttled(device)
     return device.verify_token(code)
 
 
@@ -177,27 +187,37 @@ def confirm_totp(*, user: User, code: str, request=None) -> None:
 def complete_challenge(*, challenge: str, code: str, request=None) -> dict[str, Any]:
     """Second login step: a TOTP code or an unused backup code yields tokens."""
     user, nonce = _challenge_user(challenge)
-    if not cache.add(f"2fa-challenge-used:{nonce}", 1, settings.TWO_FACTOR_CHALLENGE_SECONDS):
+    used_key = f"2fa-challenge-used:{nonce}"
+    if not cache.add(used_key, 1, settings.TWO_FACTOR_CHALLENGE_SECONDS):
         raise InvalidCode({"challenge": ["This login challenge was already used; log in again."]})
     code = code.strip().replace(" ", "")
-    ok = False
-    totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if totp is not None and code.isdigit():
-        ok = _verify_totp(totp, code)
+    try:
+        ok = _check_second_factor(user, code)
+    except TooManyAttempts:
+        cache.delete(used_key)
+        raise
     if not ok:
-        ok = _use_backup_code(user, code)
-    if not ok:
-        cache.delete(f"2fa-challenge-used:{nonce}")  # a typo may be corrected with the same challenge
+        cache.delete(used_key)  # a typo may be corrected with the same challenge
         raise InvalidCode({"code": ["That code is not correct, or the backup code was already used."]})
     record_audit(actor=user, action="account.login", target=user, after={"second_factor": True}, request=request)
     return {**issue_tokens(user), "user": user}
 
 
+def _check_second_factor(user: User, code: str) -> bool:
+    totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    if totp is not None and code.isdigit() and _verify_totp(totp, code):
+        return True
+    return _use_backup_code(user, code)
+
+
 def _use_backup_code(user: User, code: str) -> bool:
     with transaction.atomic():
         device = StaticDevice.objects.select_for_update().filter(user=user, name=BACKUP_DEVICE_NAME).first()
+        if device is None:
+            return False
+        _ensure_not_throttled(device)
         # verify_token deletes the matching token, so each backup code works once.
-        return bool(device and device.verify_token(code))
+        return device.verify_token(code)
 
 
 def regenerate_backup_codes(*, user: User, request=None) -> list[str]:
@@ -221,7 +241,7 @@ def rotate_refresh(*, raw_refresh: str) -> dict[str, str]:
     except TokenError as exc:
         raise exceptions.AuthenticationFailed(str(exc), code="token_not_valid") from None
     with transaction.atomic():
-        outstanding = OutstandingToken.objects.select_for_update().filter(jti=token["jti"]).first()
+        outstanding = OutstandingToken.objects.select_for_update(of=("self",)).filter(jti=token["jti"]).first()
         if outstanding is None or BlacklistedToken.objects.filter(token=outstanding).exists():
             raise exceptions.AuthenticationFailed("Token is blacklisted", code="token_not_valid")
         try:

@@ -76,6 +76,6 @@ def set_maintenance(*, actor, enabled: bool, message: str = "", request=None) ->
             after={"enabled": enabled, "message": message},
             request=request,
         )
-        transaction.on_commit(lambda: cache.delete(MAINTENANCE_CACHE_KEY))
+    cache.delete(MAINTENANCE_CACHE_KEY)
     logger.warning("maintenance mode %s by %s", "enabled" if enabled else "disabled", actor)
     return row

@@ -2,6 +2,7 @@
 ``{"error": {"code": "...", "message": "...", "details": {...}}}``."""
 
 import logging
+import math
 
 from django.http import JsonResponse
 from django.views import defaults
@@ -24,7 +25,13 @@ class ServiceUnavailable(exceptions.APIException):
 
 
 class TooManyAttempts(exceptions.Throttled):
+    """429 with our own message (no DRF "Expected available in…" suffix)."""
+
     default_code = "locked_out"
+
+    def __init__(self, detail: str | None = None, wait: float | None = None):
+        exceptions.APIException.__init__(self, detail or "Too many attempts.", self.default_code)
+        self.wait = None if wait is None else math.ceil(wait)
 
 
 def error_body(code: str, message: str, details: dict | None = None) -> dict:
