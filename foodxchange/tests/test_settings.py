@@ -1,0 +1,61 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _import_settings(**env_overrides: str) -> subprocess.CompletedProcess:
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("SECRET_KEY", "DEBUG", "DATABASE_URL", "REDIS_URL", "CELERY_TASK_ALWAYS_EAGER")
+    }
+    env.update(env_overrides)
+    return subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import foodxchange.settings as s; print(s.DATABASES['default']['ENGINE'], "
+            "s.CHANNEL_LAYERS['default']['BACKEND'], s.CELERY_TASK_ALWAYS_EAGER, s.CACHES['default']['BACKEND'])",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_debug_off_refuses_to_start_without_a_real_secret_key():
+    result = _import_settings(DEBUG="false")
+    assert result.returncode != 0
+    assert "set SECRET_KEY" in result.stderr
+    short = _import_settings(DEBUG="false", SECRET_KEY="too-short")
+    assert short.returncode != 0
+
+
+def test_embedded_default_uses_sqlite_memory_layers_and_eager_celery():
+    result = _import_settings(DEBUG="true")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.sqlite3",
+        "channels.layers.InMemoryChannelLayer",
+        "True",
+        "django.core.cache.backends.locmem.LocMemCache",
+    ]
+
+
+def test_services_are_used_when_configured():
+    result = _import_settings(
+        SECRET_KEY="x" * 40, DATABASE_URL="postgres://u:p@db:5432/fx", REDIS_URL="redis://redis:6379/0"
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.db.backends.postgresql",
+        "channels_redis.core.RedisChannelLayer",
+        "False",
+        "django.core.cache.backends.redis.RedisCache",
+    ]
