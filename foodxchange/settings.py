@@ -353,3 +353,40 @@ NOTIFICATION_WHATSAPP_SENDER = env.str(
     "NOTIFICATION_WHATSAPP_SENDER", default="realtime.delivery.LeadsWhatsAppSender"
 )
 NOTIFICATION_DELIVERY_MAX_RETRIES = env.int("NOTIFICATION_DELIVERY_MAX_RETRIES", default=5)
+
+# --- backups ---
+# Archives go to their own named storage: a private local folder by default, an
+# S3-compatible bucket with BACKUP_STORAGE_BACKEND=s3.
+BACKUP_STORAGE_BACKEND = env.str("BACKUP_STORAGE_BACKEND", default="filesystem")
+if BACKUP_STORAGE_BACKEND == "s3":
+    STORAGES["backups"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("BACKUP_S3_BUCKET", default=AWS_STORAGE_BUCKET_NAME),
+            "location": env.str("BACKUP_S3_PREFIX", default="backups"),
+            "endpoint_url": env.str("BACKUP_S3_ENDPOINT_URL", default="") or None,
+            "default_acl": "private",
+            "file_overwrite": False,
+        },
+    }
+else:
+    STORAGES["backups"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": BACKUP_STORAGE_LOCATION,
+            "base_url": None,
+            "file_permissions_mode": 0o600,
+            "directory_permissions_mode": 0o700,
+        },
+    }
+BACKUP_KEY_ID = env.str("BACKUP_KEY_ID", default="")
+BACKUP_PREVIOUS_KEYS = env.list("BACKUP_PREVIOUS_KEYS", default=[])
+BACKUP_KEEP_DAILY = env.int("BACKUP_KEEP_DAILY", default=7)
+BACKUP_KEEP_WEEKLY = env.int("BACKUP_KEEP_WEEKLY", default=4)
+BACKUP_KEEP_MONTHLY = env.int("BACKUP_KEEP_MONTHLY", default=12)
+BACKUP_SCHEDULE_HOURLY = env.bool("BACKUP_SCHEDULE_HOURLY", default=False)
+BACKUP_DAILY_HOUR_UTC = env.int("BACKUP_DAILY_HOUR_UTC", default=2)
+BACKUP_TEMP_DIR = env.str("BACKUP_TEMP_DIR", default="")
+BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
+BACKUP_LOCK_TIMEOUT_SECONDS = env.int("BACKUP_LOCK_TIMEOUT_SECONDS", default=60)
+
