@@ -390,3 +390,11 @@ BACKUP_TEMP_DIR = env.str("BACKUP_TEMP_DIR", default="")
 BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 BACKUP_LOCK_TIMEOUT_SECONDS = env.int("BACKUP_LOCK_TIMEOUT_SECONDS", default=60)
 
+
+# --- commissions ---
+# Tier thresholds are in COMMISSION_BASE_CURRENCY. Deals in other currencies count
+# toward tier volume and leaderboard earnings through COMMISSION_FX_RATES
+# ("EUR=1.08,GBP=1.27": base units per one unit); currencies without a rate are left out.
+COMMISSION_BASE_CURRENCY = env.str("COMMISSION_BASE_CURRENCY", default="USD")
+COMMISSION_FX_RATES = env.dict("COMMISSION_FX_RATES", default={})
+COMMISSION_TIER_WINDOW_DAYS = env.int("COMMISSION_TIER_WINDOW_DAYS", default=90)

@@ -1,0 +1,333 @@
+"""Reads over tiers, the ledger and payouts. No writes here."""
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, QuerySet, Sum
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from commissions.models import AgentPayoutAccount, Commission, CommissionTier, Payout
+from commissions.money import base_currency, commission_amount, fx_rates, round_money, to_base
+from leads.models import Deal, Lead
+
+ZERO = Decimal("0.00")
+PERIODS = ("month", "quarter", "year")
+
+
+class NoTierConfigured(Exception):
+    """The tier table is empty: staff must add at least one tier."""
+
+
+# --- tiers -------------------------------------------------------------------------------
+
+
+def tiers() -> list[CommissionTier]:
+    return list(CommissionTier.objects.order_by("min_volume"))
+
+
+def tier_for_volume(volume: Decimal, tier_list: list[CommissionTier] | None = None) -> CommissionTier:
+    """The highest tier whose threshold ``volume`` reaches (the lowest tier when it
+    reaches none, so an edited table never leaves an agent without a rate)."""
+    tier_list = tier_list if tier_list is not None else tiers()
+    if not tier_list:
+        raise NoTierConfigured("No commission tiers are configured; add one in the admin.")
+    reached = [t for t in tier_list if t.min_volume <= volume]
+    return reached[-1] if reached else tier_list[0]
+
+
+def next_tier(tier: CommissionTier, tier_list: list[CommissionTier] | None = None) -> CommissionTier | None:
+    tier_list = tier_list if tier_list is not None else tiers()
+    higher = [t for t in tier_list if t.min_volume > tier.min_volume]
+    return higher[0] if higher else None
+
+
+def agent_volume(*, agent, as_of: datetime | None = None, exclude_deal_id: int | None = None) -> Decimal:
+    """Won deal value closed in the trailing window ending at ``as_of``, in the base
+    currency. Deals in a currency without an FX rate are left out."""
+    as_of = as_of or timezone.now()
+    since = as_of - timedelta(days=settings.COMMISSION_TIER_WINDOW_DAYS)
+    deals = Deal.objects.filter(agent=agent, status=Deal.Status.WON, closed_at__gt=since, closed_at__lte=as_of)
+    if exclude_deal_id is not None:
+        deals = deals.exclude(pk=exclude_deal_id)
+    rates = fx_rates()
+    total = ZERO
+    for row in deals.values("currency").annotate(total=Sum("value")):
+        converted = to_base(row["total"], row["currency"], rates)
+        if converted is not None:
+            total += converted
+    return round_money(total)
+
+
+@dataclass(frozen=True)
+class TierStanding:
+    tier: CommissionTier
+    volume: Decimal
+    next_tier: CommissionTier | None
+
+    @property
+    def remaining(self) -> Decimal | None:
+        return None if self.next_tier is None else round_money(max(self.next_tier.min_volume - self.volume, ZERO))
+
+    @property
+    def progress_percent(self) -> Decimal:
+        """How far from this tier's threshold to the next one (100 at the top tier)."""
+        if self.next_tier is None:
+            return Decimal("100.00")
+        span = self.next_tier.min_volume - self.tier.min_volume
+        done = max(self.volume - self.tier.min_volume, ZERO)
+        return round_money(min(done / span * 100, Decimal("100"))) if span > 0 else Decimal("100.00")
+
+
+def tier_standing(*, agent, as_of: datetime | None = None, exclude_deal_id: int | None = None) -> TierStanding:
+    tier_list = tiers()
+    volume = agent_volume(agent=agent, as_of=as_of, exclude_deal_id=exclude_deal_id)
+    tier = tier_for_volume(volume, tier_list)
+    return TierStanding(tier=tier, volume=volume, next_tier=next_tier(tier, tier_list))
+
+
+def calculate(*, agent, deal_value: Decimal, currency: str) -> dict:
+    """What converting a deal of ``deal_value`` right now would earn. Writes nothing."""
+    standing = tier_standing(agent=agent)
+    return {
+        "agent_id": agent.pk,
+        "tier": standing.tier.name,
+        "rate": standing.tier.rate,
+        "deal_value": round_money(deal_value),
+        "commission": commission_amount(deal_value, standing.tier.rate),
+        "currency": currency.upper(),
+        "volume": standing.volume,
+        "base_currency": base_currency(),
+    }
+
+
+# --- ledger ---------------------------------------------------------------------------------
+
+
+def ledger_for(user) -> QuerySet[Commission]:
+    """Rows the caller may see: an agent their own, staff everything."""
+    qs = Commission.objects.select_related("agent", "deal", "deal__lead", "payout", "reverses")
+    if user.is_admin:
+        return qs
+    return qs.filter(agent=user)
+
+
+def totals_by_state(*, agent) -> list[dict]:
+    """Per currency: pending, approved (awaiting payout) and paid sums, reversals
+    included, plus the signed balance still owed."""
+    rows = (
+        Commission.objects.filter(agent=agent)
+        .exclude(status=Commission.Status.CANCELLED)
+        .values("currency", "status")
+        .annotate(total=Sum("amount"))
+    )
+    by_currency: dict[str, dict[str, Decimal]] = defaultdict(lambda: {"pending": ZERO, "approved": ZERO, "paid": ZERO})
+    for row in rows:
+        by_currency[row["currency"]][row["status"]] = round_money(row["total"])
+    return [
+        {"currency": currency, **sums, "unpaid": round_money(sums["pending"] + sums["approved"])}
+        for currency, sums in sorted(by_currency.items())
+    ]
+
+
+def dashboard(*, agent) -> dict:
+    standing = tier_standing(agent=agent)
+    return {
+        "tier": standing.tier.name,
+        "rate": standing.tier.rate,
+        "volume": standing.volume,
+        "base_currency": base_currency(),
+        "window_days": settings.COMMISSION_TIER_WINDOW_DAYS,
+        "next_tier": standing.next_tier.name if standing.next_tier else None,
+        "next_tier_rate": standing.next_tier.rate if standing.next_tier else None,
+        "next_tier_min_volume": standing.next_tier.min_volume if standing.next_tier else None,
+        "remaining_to_next_tier": standing.remaining,
+        "progress_percent": standing.progress_percent,
+        "totals": totals_by_state(agent=agent),
+        "has_payout_account": AgentPayoutAccount.objects.filter(agent=agent, is_active=True)
+        .exclude(stripe_account_id="")
+        .exists(),
+    }
+
+
+# --- leaderboard ------------------------------------------------------------------------------
+
+
+def period_start(period: str, now: datetime | None = None) -> datetime:
+    now = timezone.localtime(now or timezone.now(), UTC)
+    start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if period == "quarter":
+        start = start.replace(month=(now.month - 1) // 3 * 3 + 1)
+    elif period == "year":
+        start = start.replace(month=1)
+    elif period != "month":
+        raise ValueError(f"Unknown period {period!r}")
+    return start
+
+
+def _display_name(user) -> str:
+    last = f" {user.last_name[:1]}." if user.last_name else ""
+    return f"{user.first_name}{last}".strip() or f"Agent #{user.pk}"
+
+
+def leaderboard(*, period: str, viewer, limit: int = 50, now: datetime | None = None) -> dict:
+    """Agents ranked by net earnings (commissions minus clawbacks, not cancelled) in
+    the current calendar period, in the base currency. Equal earnings share a rank and
+    the next rank skips ("1, 1, 3"); within a tie, agents are listed by name."""
+    start = period_start(period, now)
+    rows = (
+        Commission.objects.filter(created_at__gte=start)
+        .exclude(status=Commission.Status.CANCELLED)
+        .values("agent_id", "currency")
+        .annotate(total=Sum("amount"), deals=Count("id", filter=Q(kind=Commission.Kind.COMMISSION)))
+    )
+    rates = fx_rates()
+    earnings: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    deals: dict[int, int] = defaultdict(int)
+    for row in rows:
+        converted = to_base(row["total"], row["currency"], rates)
+        if converted is None:
+            continue
+        earnings[row["agent_id"]] += converted
+        deals[row["agent_id"]] += row["deals"]
+    users = {u.pk: u for u in get_user_model().objects.filter(pk__in=earnings.keys())}
+    ordered = sorted(earnings, key=lambda pk: (-earnings[pk], _display_name(users[pk]).lower(), pk))
+    entries, rank, previous = [], 0, None
+    for position, pk in enumerate(ordered, start=1):
+        if earnings[pk] != previous:
+            rank, previous = position, earnings[pk]
+        entries.append(
+            {
+                "rank": rank,
+                "agent_id": pk,
+                "name": _display_name(users[pk]),
+                "earnings": round_money(earnings[pk]),
+                "deals": deals[pk],
+                "is_me": pk == viewer.pk,
+            }
+        )
+    me = next((e for e in entries if e["is_me"]), None)
+    return {
+        "period": period,
+        "start": start,
+        "currency": base_currency(),
+        "results": entries[:limit],
+        "me": me,
+    }
+
+
+# --- analytics ---------------------------------------------------------------------------------
+
+
+def analytics(*, agent=None, months: int = 12, now: datetime | None = None) -> dict:
+    """Earnings by month (base currency), lead → deal conversion and the average
+    commission, for one agent or (``agent=None``) everyone."""
+    now = now or timezone.now()
+    first = period_start("month", now)
+    for _ in range(months - 1):
+        first = (first - timedelta(days=1)).replace(day=1)
+    ledger = Commission.objects.exclude(status=Commission.Status.CANCELLED)
+    leads = Lead.objects.filter(deleted_at__isnull=True)
+    deals = Deal.objects.all()
+    if agent is not None:
+        ledger = ledger.filter(agent=agent)
+        leads = leads.filter(Q(assigned_to=agent) | Q(created_by=agent))
+        deals = deals.filter(agent=agent)
+    rates = fx_rates()
+    by_month: dict[str, Decimal] = {}
+    cursor = first
+    while cursor <= now:
+        by_month[cursor.strftime("%Y-%m")] = ZERO
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    monthly = (
+        ledger.filter(created_at__gte=first)
+        .annotate(month=TruncMonth("created_at", tzinfo=UTC))
+        .values("month", "currency")
+        .annotate(total=Sum("amount"))
+    )
+    for row in monthly:
+        converted = to_base(row["total"], row["currency"], rates)
+        key = row["month"].strftime("%Y-%m")
+        if converted is not None and key in by_month:
+            by_month[key] += converted
+    commissions = ledger.filter(kind=Commission.Kind.COMMISSION)
+    count, total = 0, ZERO
+    for row in commissions.values("currency").annotate(total=Sum("amount"), n=Count("id")):
+        converted = to_base(row["total"], row["currency"], rates)
+        if converted is not None:
+            count += row["n"]
+            total += converted
+    lead_count = leads.count()
+    won = deals.filter(status=Deal.Status.WON).count()
+    return {
+        "currency": base_currency(),
+        "earnings_by_month": [{"month": k, "earnings": round_money(v)} for k, v in by_month.items()],
+        "leads": lead_count,
+        "deals_won": won,
+        "deals_reversed": deals.exclude(status=Deal.Status.WON).count(),
+        "conversion_rate": round_money(Decimal(won) / lead_count * 100) if lead_count else ZERO,
+        "commissions": count,
+        "average_commission": round_money(total / count) if count else ZERO,
+        "total_earnings": round_money(sum(by_month.values(), ZERO)),
+    }
+
+
+# --- payouts -------------------------------------------------------------------------------------
+
+
+@dataclass
+class PayoutPlan:
+    """What a payout run would do right now."""
+
+    payable: list[dict] = field(default_factory=list)
+    skipped: list[dict] = field(default_factory=list)
+    carried_forward: list[dict] = field(default_factory=list)
+    pending_retries: list[int] = field(default_factory=list)
+
+
+def group_payable(rows: list[Commission]) -> dict[tuple[int, str], list[Commission]]:
+    groups: dict[tuple[int, str], list[Commission]] = defaultdict(list)
+    for row in rows:
+        groups[(row.agent_id, row.currency)].append(row)
+    return groups
+
+
+def payable_rows() -> QuerySet[Commission]:
+    """Approved rows not yet claimed by a payout (commissions and clawbacks)."""
+    return Commission.objects.filter(status=Commission.Status.APPROVED, payout__isnull=True).order_by(
+        "agent_id", "currency", "id"
+    )
+
+
+def connected_accounts(agent_ids) -> dict[int, AgentPayoutAccount]:
+    return {
+        a.agent_id: a
+        for a in AgentPayoutAccount.objects.filter(agent_id__in=agent_ids, is_active=True)
+        if a.is_connected
+    }
+
+
+def plan_payouts() -> PayoutPlan:
+    plan = PayoutPlan()
+    groups = group_payable(list(payable_rows().select_related("agent")))
+    accounts = connected_accounts({agent_id for agent_id, _ in groups})
+    for (agent_id, currency), rows in groups.items():
+        entry = {
+            "agent_id": agent_id,
+            "agent": rows[0].agent.email,
+            "currency": currency,
+            "amount": round_money(sum((r.amount for r in rows), ZERO)),
+            "commission_ids": [r.pk for r in rows],
+        }
+        if agent_id not in accounts:
+            plan.skipped.append({**entry, "reason": "no connected payout account"})
+        elif entry["amount"] <= 0:
+            plan.carried_forward.append({**entry, "reason": "clawbacks exceed earnings; carried forward"})
+        else:
+            plan.payable.append(entry)
+    plan.pending_retries = list(Payout.objects.filter(status=Payout.Status.PENDING).values_list("pk", flat=True))
+    return plan
