@@ -398,3 +398,12 @@ BACKUP_LOCK_TIMEOUT_SECONDS = env.int("BACKUP_LOCK_TIMEOUT_SECONDS", default=60)
 COMMISSION_BASE_CURRENCY = env.str("COMMISSION_BASE_CURRENCY", default="USD")
 COMMISSION_FX_RATES = env.dict("COMMISSION_FX_RATES", default={})
 COMMISSION_TIER_WINDOW_DAYS = env.int("COMMISSION_TIER_WINDOW_DAYS", default=90)
+
+# --- leads ---
+# Nurturing: at most this many follow-ups per agent per UTC day, none during the lead's
+# local quiet hours (START..END, 24 h clock; equal values disable quiet hours).
+LEADS_NURTURE_DAILY_CAP = env.int("LEADS_NURTURE_DAILY_CAP", default=50)
+LEADS_QUIET_HOURS_START = env.int("LEADS_QUIET_HOURS_START", default=21)
+LEADS_QUIET_HOURS_END = env.int("LEADS_QUIET_HOURS_END", default=8)
+LEADS_IMPORT_MAX_ROWS = env.int("LEADS_IMPORT_MAX_ROWS", default=10_000)
+LEADS_IMPORT_MAX_BYTES = env.int("LEADS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)

@@ -1,0 +1,249 @@
+"""CSV import of leads. The file is checked as a whole first (CSV, size, row count,
+required columns), then each row is validated with the same rules as the API and
+created in its own transaction: a bad row is reported, never half-written, and a
+contact that already exists (same email or phone) is counted as a duplicate — so
+importing the same file again creates nothing new."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from typing import IO, Any
+
+from django.conf import settings
+from django.db.models import Q
+from rest_framework import exceptions
+
+from accounts.models import User
+from experts.models import Specialization
+from leads.models import Lead
+from leads.services.pipeline import DuplicateLead, create_lead
+
+# Accepted spellings of each column, after lower-casing and turning spaces/dashes into "_".
+HEADER_ALIASES: dict[str, str] = {
+    "company": "company_name",
+    "company_name": "company_name",
+    "organisation": "company_name",
+    "organization": "company_name",
+    "business": "company_name",
+    "contact": "contact_name",
+    "contact_name": "contact_name",
+    "name": "contact_name",
+    "full_name": "contact_name",
+    "email": "email",
+    "e_mail": "email",
+    "email_address": "email",
+    "phone": "phone",
+    "phone_number": "phone",
+    "mobile": "phone",
+    "whatsapp": "phone",
+    "country": "country",
+    "country_code": "country",
+    "timezone": "timezone",
+    "time_zone": "timezone",
+    "source": "source",
+    "specialization": "specialization",
+    "specialisation": "specialization",
+    "estimated_value": "estimated_value",
+    "value": "estimated_value",
+    "budget": "estimated_value",
+    "currency": "currency",
+    "notes": "notes",
+    "note": "notes",
+    "whatsapp_opt_in": "whatsapp_opt_in",
+    "opt_in": "whatsapp_opt_in",
+}
+REQUIRED_COLUMNS = {"company_name", "contact_name", "country"}
+ALLOWED_EXTENSIONS = (".csv", ".txt")
+TRUE_WORDS = {"1", "true", "yes", "y", "x"}
+FALSE_WORDS = {"0", "false", "no", "n", ""}
+
+
+class LeadImportError(Exception):
+    """The file as a whole cannot be imported (nothing was written)."""
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    duplicates: int = 0
+    errors: list[dict[str, Any]] = field(default_factory=list)
+    duplicate_rows: list[dict[str, Any]] = field(default_factory=list)
+    created_ids: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "created": self.created,
+            "duplicates": self.duplicates,
+            "errors": self.errors,
+            "duplicate_rows": self.duplicate_rows,
+        }
+
+
+def _header_key(raw: str) -> str:
+    return re.sub(r"[\s\-]+", "_", (raw or "").strip().lower())
+
+
+def read_rows(file: IO[bytes], *, name: str = "") -> tuple[list[str], list[dict[str, str]]]:
+    """Decodes and parses the upload; returns the mapped columns and the rows keyed by
+    field name. Raises LeadImportError with a message for the person who sent it."""
+    max_bytes = settings.LEADS_IMPORT_MAX_BYTES
+    max_rows = settings.LEADS_IMPORT_MAX_ROWS
+    if name and not name.lower().endswith(ALLOWED_EXTENSIONS):
+        raise LeadImportError(f"{name!r} is not a CSV file; upload a .csv file with a header row.")
+    raw = file.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise LeadImportError(f"The file is larger than {max_bytes // (1024 * 1024)} MB.")
+    if not raw.strip():
+        raise LeadImportError("The file is empty.")
+    if b"\x00" in raw:
+        raise LeadImportError("This is not a CSV file (it contains binary data).")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise LeadImportError("The file is not UTF-8 text; export the CSV as UTF-8.")
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text, newline=""), dialect)
+    try:
+        header = next(reader)
+    except (StopIteration, csv.Error):
+        raise LeadImportError("This is not a CSV file with a header row.")
+    columns = [HEADER_ALIASES.get(_header_key(h), "") for h in header]
+    missing = REQUIRED_COLUMNS - set(columns)
+    if missing or not ({"email", "phone"} & set(columns)):
+        needed = sorted(missing) + ([] if {"email", "phone"} & set(columns) else ["email or phone"])
+        raise LeadImportError(
+            f"Missing column(s): {', '.join(needed)}. The header row must name company_name, contact_name, "
+            "country and at least one of email/phone."
+        )
+    rows: list[dict[str, str]] = []
+    try:
+        for record in reader:
+            if not any(cell.strip() for cell in record):
+                continue
+            if len(rows) >= max_rows:
+                raise LeadImportError(f"The file has more than {max_rows:,} rows; split it into smaller files.")
+            rows.append({col: (record[i].strip() if i < len(record) else "") for i, col in enumerate(columns) if col})
+    except csv.Error as exc:
+        raise LeadImportError(f"The CSV could not be parsed near record {len(rows) + 2}: {exc}.")
+    return [c for c in columns if c], rows
+
+
+def _specializations() -> dict[str, Specialization]:
+    lookup: dict[str, Specialization] = {}
+    for spec in Specialization.objects.filter(is_active=True):
+        lookup[str(spec.pk)] = lookup[spec.slug.lower()] = lookup[spec.name.lower()] = spec
+    return lookup
+
+
+def _row_data(row: dict[str, str], specializations: dict[str, Specialization]) -> tuple[dict, list[tuple[str, str]]]:
+    """Turns a CSV row into API input, with the errors the API would not spell out."""
+    errors: list[tuple[str, str]] = []
+    data: dict[str, Any] = {k: v for k, v in row.items() if v != "" and k not in ("specialization", "whatsapp_opt_in")}
+    data.setdefault("source", Lead.Source.IMPORT)
+    if row.get("specialization"):
+        spec = specializations.get(row["specialization"].lower())
+        if spec is None:
+            errors.append(("specialization", f"Unknown specialization {row['specialization']!r}."))
+        else:
+            data["specialization"] = spec.pk
+    opt_in = row.get("whatsapp_opt_in", "").lower()
+    if opt_in in TRUE_WORDS:
+        data["whatsapp_opt_in"] = True
+    elif opt_in not in FALSE_WORDS:
+        errors.append(("whatsapp_opt_in", "Use yes/no (or true/false, 1/0)."))
+    return data, errors
+
+
+def _flatten(detail: dict) -> Iterable[tuple[str, str]]:
+    for field_name, messages in detail.items():
+        messages = messages if isinstance(messages, list) else [messages]
+        for message in messages[:1]:
+            yield ("row" if field_name == "non_field_errors" else field_name), str(message)
+
+
+def import_leads_csv(
+    *,
+    file: IO[bytes],
+    actor: User | None,
+    agent: User | None = None,
+    name: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> ImportResult:
+    """Imports the leads in ``file``. ``agent`` receives them (default: the actor when
+    an agent). ``progress(n)`` is called once per processed row. Rows are numbered
+    as in a spreadsheet: the header is row 1, the first lead row 2."""
+    from leads.serializers import LeadInputSerializer
+
+    _, rows = read_rows(file, name=name)
+    result = ImportResult()
+    specializations = _specializations()
+    seen_emails: set[str] = set()
+    seen_phones: set[str] = set()
+    for number, row in enumerate(rows, start=2):
+        data, row_errors = _row_data(row, specializations)
+        serializer = LeadInputSerializer(data=data)
+        if not serializer.is_valid():
+            row_errors.extend(_flatten(serializer.errors))
+        if row_errors:
+            seen = set()
+            for field_name, message in row_errors:
+                if field_name not in seen:
+                    seen.add(field_name)
+                    result.errors.append({"row": number, "field": field_name, "message": message})
+            _tick(progress)
+            continue
+        validated = dict(serializer.validated_data)
+        email, phone = validated.get("email", "").lower(), validated.get("phone", "")
+        matched = _duplicate_field(email, phone, seen_emails, seen_phones)
+        if matched:
+            result.duplicates += 1
+            result.duplicate_rows.append({"row": number, "field": matched})
+            _tick(progress)
+            continue
+        if agent is not None:
+            validated["assigned_to"] = agent
+        try:
+            lead = create_lead(actor=actor, data=validated, check_duplicates=False)
+        except DuplicateLead as exc:  # created concurrently by someone else
+            result.duplicates += 1
+            result.duplicate_rows.append({"row": number, "field": next(iter(exc.detail))})
+        except exceptions.ValidationError as exc:
+            detail = exc.detail if isinstance(exc.detail, dict) else {"row": exc.detail}
+            result.errors.extend({"row": number, "field": f, "message": m} for f, m in _flatten(detail))
+        else:
+            result.created += 1
+            result.created_ids.append(lead.pk)
+        if email:
+            seen_emails.add(email)
+        if phone:
+            seen_phones.add(phone)
+        _tick(progress)
+    return result
+
+
+def _duplicate_field(email: str, phone: str, seen_emails: set[str], seen_phones: set[str]) -> str | None:
+    if email and email in seen_emails:
+        return "email"
+    if phone and phone in seen_phones:
+        return "phone"
+    condition = Q()
+    if email:
+        condition |= Q(email__iexact=email)
+    if phone:
+        condition |= Q(phone=phone)
+    existing = Lead.objects.alive().filter(condition).values_list("email", "phone").first()
+    if existing is None:
+        return None
+    return "email" if email and existing[0].lower() == email else "phone"
+
+
+def _tick(progress: Callable[[int], None] | None) -> None:
+    if progress is not None:
+        progress(1)

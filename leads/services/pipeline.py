@@ -1,0 +1,356 @@
+"""The lead pipeline: create, update (with enforced status transitions), assign, notes,
+soft delete, convert, scoring. Each operation is one transaction and writes its
+history rows inside it."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, models, transaction
+from django.db.models import Count, Q
+from django.utils import timezone
+from rest_framework import exceptions
+
+from accounts.models import User
+from foodxchange.api.errors import Conflict
+from foodxchange.services import record_audit
+from leads import scoring, selectors
+from leads.models import Deal, Lead, LeadEvent, LeadNote, WhatsAppMessage
+from realtime.services import notify
+
+logger = logging.getLogger(__name__)
+
+S = Lead.Status
+# Won is reached only through convert_lead (it records the deal); lost leads can be reopened.
+ALLOWED_TRANSITIONS: dict[str, set[str]] = {
+    S.NEW: {S.CONTACTED, S.LOST},
+    S.CONTACTED: {S.QUALIFIED, S.LOST},
+    S.QUALIFIED: {S.PROPOSAL, S.LOST},
+    S.PROPOSAL: {S.LOST},
+    S.WON: set(),
+    S.LOST: {S.NEW},
+}
+CONVERTIBLE = {S.NEW, S.CONTACTED, S.QUALIFIED, S.PROPOSAL}
+EDITABLE_FIELDS = (
+    "company_name",
+    "contact_name",
+    "email",
+    "phone",
+    "country",
+    "timezone",
+    "source",
+    "specialization",
+    "estimated_value",
+    "currency",
+    "notes",
+    "whatsapp_opt_in",
+    "status",
+)
+CENTS = Decimal("0.01")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, dt.datetime | dt.date):
+        return value.isoformat()
+    return value
+
+
+def _field_value(lead: Lead, name: str) -> Any:
+    return (
+        getattr(lead, f"{name}_id") if name in ("specialization", "assigned_to", "created_by") else getattr(lead, name)
+    )
+
+
+def record_event(*, lead: Lead, kind: str, actor=None, changes: dict | None = None, message: str = "") -> LeadEvent:
+    """Appends one history row. ``changes`` maps a field to ``(before, after)``."""
+    return LeadEvent.objects.create(
+        lead=lead,
+        kind=kind,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        changes={k: {"before": _jsonable(b), "after": _jsonable(a)} for k, (b, a) in (changes or {}).items()},
+        message=message,
+    )
+
+
+def validate_transition(current: str, new: str) -> None:
+    if current == new:
+        return
+    if new == S.WON:
+        raise exceptions.ValidationError({"status": ["A lead is marked won by converting it (POST …/convert)."]})
+    if new not in ALLOWED_TRANSITIONS[current]:
+        allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "none (final)"
+        raise exceptions.ValidationError(
+            {"status": [f"Cannot move a lead from {current!r} to {new!r}; allowed next: {allowed}."]}
+        )
+
+
+class DuplicateLead(exceptions.ValidationError):
+    """Another live lead has this email or phone."""
+
+    def __init__(self, field_name: str):
+        super().__init__({field_name: [f"A lead with this {field_name} already exists."]})
+
+
+def _ensure_unique_contact(*, email: str, phone: str, exclude_id: int | None = None) -> None:
+    duplicate = selectors.duplicate_of(email=email, phone=phone, exclude_id=exclude_id)
+    if duplicate:
+        raise DuplicateLead(duplicate[0])
+
+
+def _save_unique(lead: Lead, *, email: str, phone: str, **kwargs) -> None:
+    """Saves; the unique live email/phone constraints turn a concurrent duplicate into
+    a DuplicateLead instead of a 500."""
+    try:
+        with transaction.atomic():
+            lead.save(**kwargs)
+    except IntegrityError:
+        duplicate = selectors.duplicate_of(email=email, phone=phone, exclude_id=lead.pk)
+        raise DuplicateLead(duplicate[0] if duplicate else ("email" if email else "phone"))
+
+
+def _clean(lead: Lead) -> None:
+    """Field-level model validation (the serializers already checked the input; this
+    guards the other callers). Uniqueness is left to the database constraints."""
+    try:
+        lead.full_clean(
+            exclude=["specialization", "created_by", "assigned_to", "nurture_sequence"],
+            validate_unique=False,
+            validate_constraints=False,
+        )
+    except DjangoValidationError as exc:
+        raise exceptions.ValidationError(exc.message_dict)
+
+
+def _lock(lead: Lead) -> Lead:
+    return Lead.objects.select_for_update().get(pk=lead.pk)
+
+
+def create_lead(*, actor: User | None, data: dict[str, Any], request=None, check_duplicates: bool = True) -> Lead:
+    """Creates a lead from validated ``data``. An agent creating a lead works it: it
+    is assigned to them unless ``data`` names someone else."""
+    with transaction.atomic():
+        if check_duplicates:
+            _ensure_unique_contact(email=data.get("email", ""), phone=data.get("phone", ""))
+        assigned_to = data.pop("assigned_to", None)
+        if assigned_to is None and actor is not None and actor.role == User.Role.AGENT:
+            assigned_to = actor
+        lead = Lead(**data, created_by=actor, assigned_to=assigned_to)
+        _clean(lead)
+        _save_unique(lead, email=lead.email, phone=lead.phone)
+        initial = {name: (None, _field_value(lead, name)) for name in EDITABLE_FIELDS if _field_value(lead, name)}
+        if assigned_to is not None:
+            initial["assigned_to"] = (None, assigned_to.pk)
+        record_event(lead=lead, kind=LeadEvent.Kind.CREATED, actor=actor, changes=initial)
+        recompute_score(lead=lead)
+    return lead
+
+
+def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any], request=None) -> Lead:
+    """Applies ``changes`` (validated field values). A status change must be an allowed
+    transition; every changed field is recorded with its before/after values."""
+    with transaction.atomic():
+        lead = _lock(lead)
+        unknown = set(changes) - set(EDITABLE_FIELDS)
+        if unknown:
+            raise exceptions.ValidationError({name: ["This field cannot be changed here."] for name in unknown})
+        if "status" in changes:
+            validate_transition(lead.status, changes["status"])
+        if changes.get("whatsapp_opt_in") and lead.whatsapp_opted_out_at:
+            raise exceptions.ValidationError(
+                {"whatsapp_opt_in": ["The contact opted out (STOP); only they can opt back in by replying START."]}
+            )
+        if "email" in changes or "phone" in changes:
+            _ensure_unique_contact(
+                email=changes.get("email", lead.email), phone=changes.get("phone", lead.phone), exclude_id=lead.pk
+            )
+
+        diff: dict[str, tuple[Any, Any]] = {}
+        for name, value in changes.items():
+            before = _field_value(lead, name)
+            after = value.pk if name == "specialization" and value is not None else value
+            if before != after:
+                diff[name] = (before, after)
+                setattr(lead, name, value)
+        if not diff:
+            return lead
+        if diff.get("status", (None, None))[1] == S.CONTACTED and lead.last_contacted_at is None:
+            lead.last_contacted_at = timezone.now()
+        _clean(lead)
+        _save_unique(lead, email=lead.email, phone=lead.phone)
+
+        status_change = diff.pop("status", None)
+        if diff:
+            record_event(lead=lead, kind=LeadEvent.Kind.UPDATED, actor=actor, changes=diff)
+        if status_change:
+            record_event(lead=lead, kind=LeadEvent.Kind.STATUS_CHANGED, actor=actor, changes={"status": status_change})
+        recompute_score(lead=lead)
+    return lead
+
+
+def delete_lead(*, lead: Lead, actor: User | None, request=None) -> None:
+    """Soft delete: the row and its history stay for staff; the API no longer shows it."""
+    with transaction.atomic():
+        lead = _lock(lead)
+        if lead.deleted_at is not None:
+            return
+        lead.deleted_at = timezone.now()
+        lead.save(update_fields=["deleted_at", "updated_at"])
+        record_event(
+            lead=lead, kind=LeadEvent.Kind.DELETED, actor=actor, changes={"deleted_at": (None, lead.deleted_at)}
+        )
+        record_audit(
+            actor=actor,
+            action="leads.delete",
+            target=lead,
+            after={"deleted_at": lead.deleted_at.isoformat()},
+            request=request,
+        )
+
+
+def assign_lead(*, lead: Lead, agent: User, actor: User | None, request=None) -> Lead:
+    """Hands the lead to ``agent`` and notifies them (in-app now, pushed after commit)."""
+    if agent.role != User.Role.AGENT or not agent.is_active:
+        raise exceptions.ValidationError({"agent_id": ["Leads can only be assigned to an active agent."]})
+    with transaction.atomic():
+        lead = _lock(lead)
+        before = lead.assigned_to_id
+        if before == agent.pk:
+            return lead
+        lead.assigned_to = agent
+        lead.save(update_fields=["assigned_to", "updated_at"])
+        event = record_event(
+            lead=lead, kind=LeadEvent.Kind.ASSIGNED, actor=actor, changes={"assigned_to": (before, agent.pk)}
+        )
+        record_audit(
+            actor=actor,
+            action="leads.assign",
+            target=lead,
+            before={"assigned_to": before},
+            after={"assigned_to": agent.pk},
+            request=request,
+        )
+        notify(
+            user=agent,
+            kind="lead.assigned",
+            payload={"lead_id": lead.pk, "company_name": lead.company_name},
+            idempotency_key=f"lead:{lead.pk}:assigned:{event.pk}",
+        )
+    return lead
+
+
+def add_note(*, lead: Lead, actor: User | None, body: str) -> LeadNote:
+    body = body.strip()
+    if not body:
+        raise exceptions.ValidationError({"body": ["A note cannot be empty."]})
+    with transaction.atomic():
+        lead = _lock(lead)
+        note = LeadNote.objects.create(lead=lead, author=actor, body=body)
+        record_event(lead=lead, kind=LeadEvent.Kind.NOTE, actor=actor, message=body)
+        lead.save(update_fields=["updated_at"])
+        recompute_score(lead=lead)
+    return note
+
+
+def convert_lead(*, lead: Lead, actor: User, value: Decimal, currency: str, request=None) -> tuple[Deal, Any]:
+    """Records the deal, marks the lead won and books the agent's commission, all or
+    nothing. A second conversion is a 409 (the lock serialises racing requests, the
+    one-deal-per-lead constraint backs it up)."""
+    from commissions.services import record_commission_for_deal
+
+    value = Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP)
+    with transaction.atomic():
+        lead = _lock(lead)
+        if Deal.objects.filter(lead=lead).exists():
+            raise Conflict("This lead was already converted.")
+        if lead.status not in CONVERTIBLE:
+            raise exceptions.ValidationError(
+                {"status": [f"A {lead.status!r} lead cannot be converted; reopen it first."]}
+            )
+        try:
+            with transaction.atomic():
+                deal = Deal.objects.create(
+                    lead=lead, agent=lead.owner or actor, value=value, currency=currency.upper(), created_by=actor
+                )
+        except IntegrityError:
+            raise Conflict("This lead was already converted.")
+        before = lead.status
+        lead.status = S.WON
+        lead.save(update_fields=["status", "updated_at"])
+        record_event(
+            lead=lead,
+            kind=LeadEvent.Kind.CONVERTED,
+            actor=actor,
+            changes={"status": (before, S.WON), "deal": (None, deal.pk)},
+            message=f"Deal {deal.value} {deal.currency}",
+        )
+        record_audit(
+            actor=actor,
+            action="leads.convert",
+            target=lead,
+            before={"status": before},
+            after={"status": S.WON, "deal_id": deal.pk, "value": str(deal.value), "currency": deal.currency},
+            request=request,
+        )
+        commission = record_commission_for_deal(deal=deal)
+        recompute_score(lead=lead)
+    return deal, commission
+
+
+# --- scoring ---------------------------------------------------------------------------
+
+
+def _score_inputs(lead: Lead, supply: dict[int, int] | None = None) -> scoring.ScoreInputs:
+    if supply is None:
+        ids = {lead.specialization_id} if lead.specialization_id else set()
+        supply = selectors.verified_expert_counts(ids) if ids else {}
+    return scoring.ScoreInputs(
+        verified_experts=supply.get(lead.specialization_id, 0),
+        inbound_messages=lead.messages.filter(direction=WhatsAppMessage.Direction.INBOUND).count(),
+        notes=lead.lead_notes.count(),
+    )
+
+
+def recompute_score(*, lead: Lead, supply: dict[int, int] | None = None, now: dt.datetime | None = None) -> Lead:
+    """Scores the lead and stores the score with its breakdown (no history row: the
+    score is derived, not a change someone made)."""
+    score, breakdown = scoring.score_lead(lead, _score_inputs(lead, supply), now=now or timezone.now())
+    Lead.objects.filter(pk=lead.pk).update(score=score, score_breakdown=breakdown)
+    lead.score, lead.score_breakdown = score, breakdown
+    return lead
+
+
+def recompute_all_scores(*, batch_size: int = 500, now: dt.datetime | None = None) -> int:
+    """Nightly: recency decays, supply changes. Counts are fetched per batch, not per lead."""
+    now = now or timezone.now()
+    supply = selectors.verified_expert_counts()
+    updated = 0
+    queryset = Lead.objects.alive().order_by("pk")
+    last_pk = 0
+    while True:
+        batch = list(
+            queryset.filter(pk__gt=last_pk).annotate(
+                inbound_count=Count("messages", filter=Q(messages__direction="inbound"), distinct=True),
+                note_count=Count("lead_notes", distinct=True),
+            )[:batch_size]
+        )
+        if not batch:
+            return updated
+        for lead in batch:
+            inputs = scoring.ScoreInputs(
+                verified_experts=supply.get(lead.specialization_id, 0),
+                inbound_messages=lead.inbound_count,
+                notes=lead.note_count,
+            )
+            lead.score, lead.score_breakdown = scoring.score_lead(lead, inputs, now=now)
+        with transaction.atomic():
+            Lead.objects.bulk_update(batch, ["score", "score_breakdown"])
+        updated += len(batch)
+        last_pk = batch[-1].pk
