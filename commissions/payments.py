@@ -77,6 +77,7 @@ class StripeBackend:
 
     @staticmethod
     def _to_transfer(obj) -> Transfer:
+        obj = obj.to_dict()
         return Transfer(
             id=obj["id"],
             amount=int(obj["amount"]),
