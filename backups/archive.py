@@ -167,6 +167,8 @@ class MediaSwap:
         return self.staging
 
     def swap(self) -> None:
+        # The staging folder was private while it filled; give it the live folder's mode.
+        self.staging.chmod(self.root.stat().st_mode & 0o777 if self.root.exists() else 0o755)
         if self.root.exists():
             self.root.rename(self.previous)
         self.staging.rename(self.root)

@@ -337,15 +337,21 @@ def restore_backup(*, backup: Backup, confirm: str, user=None, progress: Progres
 
     with archive.private_workdir() as work:
         _step(progress, RESTORE_STEPS[0])
-        encrypted = archive.download(
-            storage=backup_storage(), name=backup.storage_name, folder=work, expected_sha256=backup.checksum_sha256
-        )
+        try:
+            encrypted = archive.download(
+                storage=backup_storage(), name=backup.storage_name, folder=work, expected_sha256=backup.checksum_sha256
+            )
+        except (archive.ArchiveError, OSError) as exc:
+            raise RestoreFailed(f"Backup {backup.id} cannot be read: {exc} Nothing was changed.") from exc
         _step(progress, RESTORE_STEPS[1])
         swap = (
             archive.MediaSwap(root) if root is not None and backup.manifest.get("media", {}).get("included") else None
         )
         try:
-            unpacked = archive.unpack(archive=encrypted, folder=work, media_target=swap.prepare() if swap else None)
+            try:
+                unpacked = archive.unpack(archive=encrypted, folder=work, media_target=swap.prepare() if swap else None)
+            except (crypto.BackupCryptoError, archive.ArchiveError) as exc:
+                raise RestoreFailed(f"Backup {backup.id} cannot be read: {exc} Nothing was changed.") from exc
             _step(progress, RESTORE_STEPS[2])
             safety = create_backup(kind=Backup.Kind.SAFETY, user=user)
             if safety.status != Backup.Status.SUCCEEDED:
