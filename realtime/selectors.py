@@ -1,4 +1,162 @@
+"""Reads: presence, the notification inbox and preferences, realtime health."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.apps import apps
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db.models import Q, QuerySet
+
+from realtime.models import KIND_DEFAULTS, Notification, NotificationPreference, default_channels, kind_title
+from realtime.presence import effective_status, get_store
+
+PRESENT_STATUSES = ("online", "away", "busy")
+
+
+# --- Presence ----------------------------------------------------------------------------
+
+
+def presence_details(user_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """user id → ``{"status", "last_seen"}``. A connection whose heartbeat is older than
+    PRESENCE_TIMEOUT_SECONDS does not count, even before the sweep removes it."""
+    ids = list(dict.fromkeys(int(u) for u in user_ids))
+    snapshot = get_store().snapshot(ids, time.time())
+    return {
+        user_id: {
+            "status": effective_status(live, chosen),
+            "last_seen": datetime.fromtimestamp(last_seen, tz=UTC) if last_seen else None,
+        }
+        for user_id, (live, chosen, last_seen) in snapshot.items()
+    }
+
+
 def presence_map(user_ids) -> dict[int, str]:
-    """Presence (online/away/busy/offline) of each user id. Placeholder until the
-    presence tracker lands: everyone is reported offline."""
-    return dict.fromkeys(user_ids, "offline")
+    """Presence (online/away/busy/offline) of each user id, for profiles and search."""
+    return {user_id: detail["status"] for user_id, detail in presence_details(user_ids).items()}
+
+
+def connected_user_count() -> int:
+    """Users with at least one live socket (any role)."""
+    return len(get_store().active_user_ids(time.time()))
+
+
+def _expert_profile_model():
+    try:
+        return apps.get_model("experts", "ExpertProfile")
+    except LookupError:
+        return None
+
+
+def resolve_specialization(value: str):
+    """A Specialization by id or slug, or None."""
+    Specialization = apps.get_model("experts", "Specialization")
+    lookup = Q(slug=value) | Q(pk=int(value)) if value.isdigit() else Q(slug=value)
+    return Specialization.objects.filter(lookup).first()
+
+
+def present_experts(*, specialization=None, status: str | None = None) -> list[dict[str, Any]]:
+    """Experts currently online, away or busy (optionally one specialization, one
+    status), most recently active first."""
+    User = get_user_model()
+    candidates = get_store().active_user_ids(time.time())
+    users = User.objects.filter(pk__in=candidates, role="expert", is_active=True)
+    has_profiles = _expert_profile_model() is not None
+    if specialization is not None:
+        if not has_profiles:
+            return []
+        users = users.filter(expert_profile__specializations=specialization)
+    if has_profiles:
+        users = users.select_related("expert_profile").prefetch_related("expert_profile__specializations")
+    users = list(users.distinct())
+    details = presence_details(u.pk for u in users)
+    rows = []
+    for user in users:
+        detail = details[user.pk]
+        if detail["status"] not in PRESENT_STATUSES or (status and detail["status"] != status):
+            continue
+        profile = getattr(user, "expert_profile", None) if has_profiles else None
+        rows.append(
+            {
+                "user_id": user.pk,
+                "expert_profile_id": profile.pk if profile else None,
+                "name": user.full_name,
+                "status": detail["status"],
+                "last_seen": detail["last_seen"],
+                "specializations": [{"id": s.pk, "slug": s.slug, "name": s.name} for s in profile.specializations.all()]
+                if profile
+                else [],
+            }
+        )
+    rows.sort(key=lambda r: (r["last_seen"] is None, -(r["last_seen"].timestamp() if r["last_seen"] else 0)))
+    return rows
+
+
+# --- Notifications -----------------------------------------------------------------------
+
+
+def notifications_for(*, user, unread: bool | None = None) -> QuerySet[Notification]:
+    """The user's inbox (in-app notifications only), newest first."""
+    qs = Notification.objects.filter(user=user, in_app=True)
+    if unread is True:
+        qs = qs.filter(read_at__isnull=True)
+    elif unread is False:
+        qs = qs.filter(read_at__isnull=False)
+    return qs.order_by("-created_at", "-id")
+
+
+def unread_count(*, user) -> int:
+    return Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).count()
+
+
+def channels_for(*, user, kind: str) -> dict[str, bool]:
+    """The user's channels for ``kind``: their saved preference, else the kind's defaults."""
+    preference = NotificationPreference.objects.filter(user=user, kind=kind).first()
+    return preference.channels() if preference else default_channels(kind)
+
+
+def preferences_for(*, user) -> list[dict[str, Any]]:
+    """Every known kind (and any kind the user saved) with its effective channels."""
+    saved = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
+    kinds = list(KIND_DEFAULTS) + sorted(k for k in saved if k not in KIND_DEFAULTS)
+    rows = []
+    for kind in kinds:
+        channels = saved[kind].channels() if kind in saved else default_channels(kind)
+        rows.append({"kind": kind, "title": kind_title(kind), "is_default": kind not in saved, **channels})
+    return rows
+
+
+# --- Health ------------------------------------------------------------------------------
+
+
+async def channel_layer_roundtrip(timeout: float = 2.0) -> dict[str, Any]:
+    """Sends a message to a fresh channel of the layer and reads it back."""
+    layer = get_channel_layer()
+    backend = f"{type(layer).__module__}.{type(layer).__name__}" if layer else None
+    if layer is None:
+        return {"ok": False, "backend": None, "latency_ms": None, "error": "no channel layer configured"}
+    started = time.perf_counter()
+    try:
+        channel = await layer.new_channel()
+        await layer.send(channel, {"type": "health.ping"})
+        message = await asyncio.wait_for(layer.receive(channel), timeout=timeout)
+    except Exception as exc:  # any layer failure is what this check reports
+        return {"ok": False, "backend": backend, "latency_ms": None, "error": f"{type(exc).__name__}: {exc}"}
+    if message.get("type") != "health.ping":
+        return {"ok": False, "backend": backend, "latency_ms": None, "error": "unexpected message"}
+    latency = round((time.perf_counter() - started) * 1000, 2)
+    return {"ok": True, "backend": backend, "latency_ms": latency, "error": None}
+
+
+def realtime_settings() -> dict[str, Any]:
+    return {
+        "heartbeat_interval": settings.PRESENCE_HEARTBEAT_SECONDS,
+        "presence_timeout": settings.PRESENCE_TIMEOUT_SECONDS,
+        "presence_store": settings.PRESENCE_STORE,
+    }
