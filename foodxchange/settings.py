@@ -398,6 +398,12 @@ BACKUP_LOCK_TIMEOUT_SECONDS = env.int("BACKUP_LOCK_TIMEOUT_SECONDS", default=60)
 COMMISSION_BASE_CURRENCY = env.str("COMMISSION_BASE_CURRENCY", default="USD")
 COMMISSION_FX_RATES = env.dict("COMMISSION_FX_RATES", default={})
 COMMISSION_TIER_WINDOW_DAYS = env.int("COMMISSION_TIER_WINDOW_DAYS", default=90)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "CommissionStatusEnum": "commissions.models.Commission.Status",
+        "CommissionKindEnum": "commissions.models.Commission.Kind",
+    }
+)
 
 # --- leads ---
 # Nurturing: at most this many follow-ups per agent per UTC day, none during the lead's
