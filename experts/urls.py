@@ -1,1 +1,28 @@
-urlpatterns: list = []
+from django.urls import path
+
+from experts import search_views, views
+
+urlpatterns = [
+    path("experts/profile", views.OwnProfileView.as_view(), name="expert-profile-own"),
+    path("experts/profile/photo", views.PhotoView.as_view(), name="expert-profile-photo"),
+    path("experts/profile/<int:pk>", views.PublicProfileView.as_view(), name="expert-profile"),
+    path("experts/dashboard", views.DashboardView.as_view(), name="expert-dashboard"),
+    path("experts/analytics", views.AnalyticsView.as_view(), name="expert-analytics"),
+    path("experts/services", views.ServiceListView.as_view(), name="expert-services"),
+    path("experts/services/<int:pk>", views.ServiceDetailView.as_view(), name="expert-service"),
+    path("experts/availability", views.AvailabilityView.as_view(), name="expert-availability"),
+    path("experts/verification", views.VerificationView.as_view(), name="expert-verification"),
+    path(
+        "experts/verification/<int:pk>/decide",
+        views.VerificationDecideView.as_view(),
+        name="expert-verification-decide",
+    ),
+    path("experts/documents", views.DocumentView.as_view(), name="expert-documents"),
+    path("search/experts", search_views.ExpertSearchView.as_view(), name="search-experts"),
+    path("search/services", search_views.ServiceSearchView.as_view(), name="search-services"),
+    path("search/suggestions", search_views.SuggestionView.as_view(), name="search-suggestions"),
+    path("search/specializations", search_views.SpecializationListView.as_view(), name="search-specializations"),
+    path("search/trending", search_views.TrendingView.as_view(), name="search-trending"),
+    path("search/analytics", search_views.SearchAnalyticsView.as_view(), name="search-analytics"),
+    path("search/filters", search_views.FilterFacetsView.as_view(), name="search-filters"),
+]

@@ -413,3 +413,10 @@ LEADS_QUIET_HOURS_START = env.int("LEADS_QUIET_HOURS_START", default=21)
 LEADS_QUIET_HOURS_END = env.int("LEADS_QUIET_HOURS_END", default=8)
 LEADS_IMPORT_MAX_ROWS = env.int("LEADS_IMPORT_MAX_ROWS", default=10_000)
 LEADS_IMPORT_MAX_BYTES = env.int("LEADS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+
+# --- experts ---
+# Expert search with available_from/available_to computes exact free slots for up to
+# this many candidates; above it, a weekday pre-filter answers (keeps broad queries fast).
+EXPERTS_AVAILABILITY_EXACT_LIMIT = env.int("EXPERTS_AVAILABILITY_EXACT_LIMIT", default=2000)
+# Search logs, impressions and clicks older than this are purged by a daily job.
+EXPERTS_SEARCH_LOG_RETENTION_DAYS = env.int("EXPERTS_SEARCH_LOG_RETENTION_DAYS", default=400)

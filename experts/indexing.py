@@ -1,0 +1,99 @@
+"""Derived search data of experts: the display name, a plain lower-cased document
+(SQLite search and suggestions), the weighted PostgreSQL ``tsvector`` and the word
+vocabulary used for typo correction. Called by the services that write profiles,
+services, certifications and specializations, never by signals."""
+
+import re
+from collections.abc import Iterable
+
+from django.db import connection
+from django.db.models import Prefetch
+
+from experts.models import ExpertProfile, ExpertService, SearchTerm
+
+SEARCH_CONFIG = "english"
+CHUNK = 2000
+_WORD = re.compile(r"[^\W\d_]{3,40}")
+
+# Weights: A = name and specializations, B = headline, certifications and service
+# titles, C = city and service descriptions, D = bio. 'english' is SEARCH_CONFIG.
+_PROFILE_VECTOR_SQL = """
+UPDATE experts_expertprofile AS p SET search_vector =
+    setweight(to_tsvector('english', p.display_name), 'A')
+ || setweight(to_tsvector('english', coalesce((
+        SELECT string_agg(s.name, ' ') FROM experts_expertprofile_specializations ps
+        JOIN experts_specialization s ON s.id = ps.specialization_id
+        WHERE ps.expertprofile_id = p.id), '')), 'A')
+ || setweight(to_tsvector('english', p.headline || ' ' || coalesce((
+        SELECT string_agg(c.name || ' ' || c.issuer, ' ') FROM experts_certification c
+        WHERE c.expert_id = p.id), '') || ' ' || coalesce((
+        SELECT string_agg(sv.title, ' ') FROM experts_expertservice sv
+        WHERE sv.expert_id = p.id AND sv.is_active), '')), 'B')
+ || setweight(to_tsvector('english', p.city || ' ' || coalesce((
+        SELECT string_agg(sv.description, ' ') FROM experts_expertservice sv
+        WHERE sv.expert_id = p.id AND sv.is_active), '')), 'C')
+ || setweight(to_tsvector('english', p.bio), 'D')
+WHERE p.id = ANY(%s)
+"""
+
+_SERVICE_VECTOR_SQL = """
+UPDATE experts_expertservice AS sv SET search_vector =
+    setweight(to_tsvector('english', sv.title), 'A')
+ || setweight(to_tsvector('english', s.name), 'B')
+ || setweight(to_tsvector('english', sv.description), 'C')
+FROM experts_specialization AS s
+WHERE s.id = sv.specialization_id AND sv.expert_id = ANY(%s)
+"""
+
+
+def words_of(text: str) -> set[str]:
+    return set(_WORD.findall(text.lower()))
+
+
+def build_document(profile: ExpertProfile) -> str:
+    """Needs specializations, certifications and active services prefetched."""
+    parts = [
+        profile.display_name,
+        profile.headline,
+        " ".join(s.name for s in profile.specializations.all()),
+        " ".join(f"{c.name} {c.issuer}" for c in profile.certifications.all()),
+        " ".join(f"{sv.title} {sv.description}" for sv in profile.services.all()),
+        profile.city,
+        profile.bio,
+    ]
+    return " ".join(p for p in parts if p).lower()
+
+
+def add_terms(words: Iterable[str]) -> None:
+    terms = [SearchTerm(term=w) for w in sorted(set(words))]
+    SearchTerm.objects.bulk_create(terms, batch_size=1000, ignore_conflicts=True)
+
+
+def refresh_search_index(expert_ids: Iterable[int]) -> None:
+    """Recomputes every derived search column of these experts (and of their services)."""
+    ids = sorted(set(expert_ids))
+    for start in range(0, len(ids), CHUNK):
+        _refresh_chunk(ids[start : start + CHUNK])
+
+
+def _refresh_chunk(ids: list[int]) -> None:
+    profiles = list(
+        ExpertProfile.objects.filter(id__in=ids)
+        .select_related("user")
+        .prefetch_related(
+            "specializations",
+            "certifications",
+            Prefetch("services", queryset=ExpertService.objects.filter(is_active=True)),
+        )
+    )
+    vocabulary: set[str] = set()
+    for profile in profiles:
+        profile.display_name = profile.user.get_full_name() or profile.user.email.split("@")[0]
+        profile.search_document = build_document(profile)
+        vocabulary |= words_of(profile.search_document)
+    ExpertProfile.objects.bulk_update(profiles, ["display_name", "search_document"], batch_size=500)
+    add_terms(vocabulary)
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(_PROFILE_VECTOR_SQL, [ids])
+            cursor.execute(_SERVICE_VECTOR_SQL, [ids])

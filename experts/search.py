@@ -1,0 +1,461 @@
+"""Search & discovery reads. PostgreSQL: weighted full-text search over a stored
+``tsvector`` (GIN index) ranked with ``ts_rank_cd``, with query words corrected by
+trigram similarity against the profile vocabulary. SQLite: every word must occur in
+the profile's text, scored by where it occurs."""
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from decimal import Decimal
+from typing import Any
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
+from django.core.cache import cache
+from django.db import connection
+from django.db.models import Case, Count, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models.functions import Cast
+from django.utils import timezone
+
+from experts.constants import LANGUAGE_NAMES, country_name
+from experts.indexing import SEARCH_CONFIG
+from experts.models import (
+    AvailabilityException,
+    AvailabilityRule,
+    ExpertProfile,
+    ExpertService,
+    SearchClick,
+    SearchLog,
+    SearchTerm,
+    Specialization,
+)
+from experts.selectors import experts_with_free_time, visible_experts
+
+MAX_QUERY_WORDS = 8
+TYPO_MIN_SIMILARITY = 0.4
+RATING_BUCKETS = (Decimal("4.5"), Decimal("4"), Decimal("3"))
+RATE_BUCKETS = (Decimal("50"), Decimal("100"), Decimal("150"), Decimal("250"), Decimal("500"))
+_WORDS = re.compile(r"\w+")
+
+
+def is_postgres() -> bool:
+    return connection.vendor == "postgresql"
+
+
+def query_words(q: str) -> list[str]:
+    return [w for w in _WORDS.findall(q.lower()) if len(w) > 1][:MAX_QUERY_WORDS]
+
+
+@dataclass
+class ExpertSearchParams:
+    q: str = ""
+    specialization: Specialization | None = None
+    country: str = ""
+    language: str = ""
+    min_rating: Decimal | None = None
+    max_rate: Decimal | None = None
+    currency: str = "USD"
+    include_unverified: bool = False
+    available_from: datetime | None = None
+    available_to: datetime | None = None
+    sort: str = "relevance"
+    # Filled while searching: typo corrections applied and the free-time shortlist.
+    corrections: dict[str, list[str]] = field(default_factory=dict)
+    _available_ids: dict[str, list[int]] = field(default_factory=dict)
+
+    def logged_filters(self) -> dict[str, Any]:
+        data = {
+            "specialization": self.specialization.slug if self.specialization else None,
+            "country": self.country or None,
+            "language": self.language or None,
+            "min_rating": str(self.min_rating) if self.min_rating is not None else None,
+            "max_rate": str(self.max_rate) if self.max_rate is not None else None,
+            "currency": self.currency if self.max_rate is not None else None,
+            "available_from": self.available_from.isoformat() if self.available_from else None,
+            "available_to": self.available_to.isoformat() if self.available_to else None,
+            "verified": not self.include_unverified,
+            "sort": self.sort,
+        }
+        return {k: v for k, v in data.items() if v is not None}
+
+
+# --- text matching ----------------------------------------------------------------------
+def _typo_corrections(words: list[str]) -> dict[str, list[str]]:
+    """Closest vocabulary words for query words the vocabulary does not know."""
+    known = set(SearchTerm.objects.filter(term__in=words).values_list("term", flat=True))
+    corrections: dict[str, list[str]] = {}
+    for word in words:
+        if word in known or len(word) < 4 or word.isdigit():
+            continue
+        similar = (
+            SearchTerm.objects.filter(term__trigram_similar=word)
+            .annotate(similarity=TrigramSimilarity("term", word))
+            .filter(similarity__gte=TYPO_MIN_SIMILARITY)
+            .order_by("-similarity", "term")
+            .values_list("term", flat=True)[:3]
+        )
+        if similar:
+            corrections[word] = list(similar)
+    return corrections
+
+
+def build_tsquery(words: list[str], corrections: dict[str, list[str]]) -> SearchQuery:
+    """All words must match; each may match as a prefix or through its corrections.
+    Words are ``\\w+`` tokens, so quoting them keeps the raw query well-formed."""
+    groups = []
+    for word in words:
+        alternatives = [f"'{word}':*", *(f"'{c}'" for c in corrections.get(word, []))]
+        groups.append("(" + " | ".join(alternatives) + ")")
+    return SearchQuery(" & ".join(groups), search_type="raw", config=SEARCH_CONFIG)
+
+
+def _apply_text(qs: QuerySet, params: ExpertSearchParams, *, annotate: bool) -> QuerySet:
+    words = query_words(params.q)
+    if not words:
+        return qs
+    if is_postgres():
+        if not params.corrections:
+            params.corrections = _typo_corrections(words)
+        query = build_tsquery(words, params.corrections)
+        qs = qs.filter(search_vector=query)
+        if annotate:
+            qs = qs.annotate(score=SearchRank(F("search_vector"), query, cover_density=True, normalization=Value(32)))
+        return qs
+    for word in words:
+        qs = qs.filter(search_document__icontains=word)
+    if annotate:
+        points = Value(0)
+        for word in words:
+            in_specialization = Exists(
+                Specialization.objects.filter(experts=OuterRef("pk"), name__icontains=word),
+            )
+            points = (
+                points
+                + Case(When(display_name__icontains=word, then=Value(3)), default=Value(0), output_field=IntegerField())
+                + Case(When(in_specialization, then=Value(3)), default=Value(0), output_field=IntegerField())
+                + Case(When(headline__icontains=word, then=Value(2)), default=Value(0), output_field=IntegerField())
+                + Value(1)
+            )
+        qs = qs.annotate(
+            score=Cast(points, FloatField()) / Value(9.0 * len(words), output_field=FloatField()),
+        )
+    return qs
+
+
+# --- filters ----------------------------------------------------------------------------
+def _availability_candidates(qs: QuerySet, start: datetime, end: datetime) -> QuerySet:
+    """Cheap pre-filter: a weekly rule on a weekday the window touches in any zone, or
+    an extra window dated inside it."""
+    if end - start >= timedelta(days=7):
+        weekdays = set(range(7))
+    else:
+        day, last = (start - timedelta(hours=14)).date(), (end + timedelta(hours=14)).date()
+        weekdays = set()
+        while day <= last:
+            weekdays.add(day.weekday())
+            day += timedelta(days=1)
+    rule = AvailabilityRule.objects.filter(expert=OuterRef("pk"), weekday__in=weekdays)
+    extra = AvailabilityException.objects.filter(
+        expert=OuterRef("pk"),
+        available=True,
+        date__gte=(start - timedelta(days=1)).date(),
+        date__lte=(end + timedelta(days=1)).date(),
+    )
+    return qs.filter(Exists(rule) | Exists(extra))
+
+
+def apply_filters(qs: QuerySet, params: ExpertSearchParams, *, skip: str = "") -> QuerySet:
+    if not params.include_unverified:
+        qs = qs & visible_experts()
+    if params.specialization and skip != "specialization":
+        qs = qs.filter(
+            Exists(
+                ExpertProfile.specializations.through.objects.filter(
+                    expertprofile_id=OuterRef("pk"), specialization_id=params.specialization.pk
+                )
+            )
+        )
+    if params.country and skip != "country":
+        qs = qs.filter(country=params.country)
+    if params.language and skip != "language":
+        if is_postgres():
+            qs = qs.filter(languages__contains=[params.language])
+        else:
+            qs = qs.filter(languages__icontains=f'"{params.language}"')
+    if params.min_rating is not None and skip != "min_rating":
+        qs = qs.filter(rating_avg__gte=params.min_rating)
+    if params.max_rate is not None and skip != "max_rate":
+        qs = qs.filter(currency=params.currency, hourly_rate__lte=params.max_rate)
+    if params.available_from and params.available_to:
+        qs = qs.filter(id__in=_available_ids(qs, params, key=skip))
+    return qs
+
+
+def _available_ids(qs: QuerySet, params: ExpertSearchParams, *, key: str) -> list[int]:
+    """Experts with a free slot in the window. Exact (slot computation) for up to
+    EXPERTS_AVAILABILITY_EXACT_LIMIT candidates; beyond that the weekday pre-filter
+    answers, so a broad query stays fast. Computed once per search (and facet)."""
+    if key not in params._available_ids:
+        start, end = params.available_from, params.available_to
+        candidates = list(_availability_candidates(qs, start, end).values_list("id", flat=True))
+        if len(candidates) <= settings.EXPERTS_AVAILABILITY_EXACT_LIMIT:
+            candidates = experts_with_free_time(expert_ids=candidates, start=start, end=end)
+        params._available_ids[key] = candidates
+    return params._available_ids[key]
+
+
+SORTS = {
+    "relevance": ["-rating_avg", "-rating_count", "id"],
+    "rating": ["-rating_avg", "-rating_count", "id"],
+    "price": ["hourly_rate", "id"],
+    "experience": ["-years_experience", "-rating_avg", "id"],
+}
+
+
+def search_experts(params: ExpertSearchParams) -> QuerySet[ExpertProfile]:
+    """The ordered result set (lazy; the caller paginates). Each row has ``score``."""
+    qs = ExpertProfile.objects.all()
+    qs = apply_filters(qs, params)
+    has_text = bool(query_words(params.q))
+    qs = _apply_text(qs, params, annotate=True)
+    if not has_text:
+        qs = qs.annotate(score=Value(0.0, output_field=FloatField()))
+    ordering = list(SORTS.get(params.sort, SORTS["relevance"]))
+    if params.sort == "relevance" and has_text:
+        ordering = ["-score", *ordering]
+    return qs.select_related("user").prefetch_related("specializations").order_by(*ordering)
+
+
+def corrected_query(params: ExpertSearchParams) -> str | None:
+    if not params.corrections:
+        return None
+    return " ".join(params.corrections.get(w, [w])[0] for w in query_words(params.q))
+
+
+# --- facets -----------------------------------------------------------------------------
+def _faceted(params: ExpertSearchParams, skip: str) -> QuerySet:
+    qs = apply_filters(ExpertProfile.objects.all(), params, skip=skip)
+    return _apply_text(qs, params, annotate=False).order_by()
+
+
+def _language_counts(qs: QuerySet) -> dict[str, int]:
+    sql, sql_params = qs.values("languages").query.sql_with_params()
+    each = "jsonb_array_elements_text(sub.languages)" if is_postgres() else "json_each(sub.languages)"
+    value = "lang" if is_postgres() else "lang.value"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {value}, COUNT(*) FROM ({sql}) AS sub, {each} AS lang GROUP BY {value}",  # noqa: S608
+            sql_params,
+        )
+        return {code: n for code, n in cursor.fetchall()}
+
+
+def search_facets(params: ExpertSearchParams) -> dict[str, Any]:
+    """Counts for each filter value. Each facet is counted with every other filter
+    applied but not its own, so choosing a value gives exactly the count shown."""
+    total = _faceted(params, skip="").count()
+
+    spec_qs = _faceted(params, skip="specialization")
+    spec_counts = dict(
+        ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=spec_qs.values("id"))
+        .values("specialization_id")
+        .annotate(n=Count("id"))
+        .values_list("specialization_id", "n")
+    )
+    specializations = [
+        {"id": s.id, "slug": s.slug, "name": s.name, "count": spec_counts[s.id]}
+        for s in Specialization.objects.filter(id__in=spec_counts)
+    ]
+
+    countries = [
+        {"code": row["country"], "name": country_name(row["country"]), "count": row["n"]}
+        for row in _faceted(params, skip="country")
+        .exclude(country="")
+        .values("country")
+        .annotate(n=Count("id"))
+        .order_by("-n", "country")
+    ]
+    languages = [
+        {"code": code, "name": LANGUAGE_NAMES.get(code, code), "count": n}
+        for code, n in sorted(_language_counts(_faceted(params, skip="language")).items(), key=lambda i: (-i[1], i[0]))
+    ]
+    rating_counts = _faceted(params, skip="min_rating").aggregate(
+        **{f"r{i}": Count("id", filter=Q(rating_avg__gte=b)) for i, b in enumerate(RATING_BUCKETS)}
+    )
+    rate_counts = (
+        _faceted(params, skip="max_rate")
+        .filter(currency=params.currency)
+        .aggregate(**{f"r{i}": Count("id", filter=Q(hourly_rate__lte=b)) for i, b in enumerate(RATE_BUCKETS)})
+    )
+    return {
+        "total": total,
+        "specialization": sorted(specializations, key=lambda s: (-s["count"], s["name"])),
+        "country": countries,
+        "language": languages,
+        "min_rating": [{"value": str(b), "count": rating_counts[f"r{i}"]} for i, b in enumerate(RATING_BUCKETS)],
+        "max_rate": [
+            {"value": str(b), "currency": params.currency, "count": rate_counts[f"r{i}"]}
+            for i, b in enumerate(RATE_BUCKETS)
+        ],
+        "sort": list(SORTS),
+    }
+
+
+# --- services, suggestions, taxonomy, trending ----------------------------------------
+def search_services(
+    *, q: str = "", specialization: Specialization | None = None, max_price=None, pricing_type: str = ""
+) -> QuerySet[ExpertService]:
+    qs = ExpertService.objects.filter(is_active=True, expert__in=visible_experts())
+    if specialization:
+        qs = qs.filter(specialization=specialization)
+    if max_price is not None:
+        qs = qs.filter(price__lte=max_price)
+    if pricing_type:
+        qs = qs.filter(pricing_type=pricing_type)
+    qs = qs.select_related("expert", "specialization")
+    words = query_words(q)
+    if not words:
+        return qs.annotate(score=Value(0.0, output_field=FloatField())).order_by("price", "id")
+    if is_postgres():
+        query = build_tsquery(words, _typo_corrections(words))
+        return (
+            qs.filter(search_vector=query)
+            .annotate(score=SearchRank(F("search_vector"), query, normalization=Value(32)))
+            .order_by("-score", "price", "id")
+        )
+    points = Value(0)
+    for word in words:
+        qs = qs.filter(
+            Q(title__icontains=word) | Q(description__icontains=word) | Q(specialization__name__icontains=word)
+        )
+        points = points + Case(
+            When(title__icontains=word, then=Value(2)), default=Value(1), output_field=IntegerField()
+        )
+    score = Cast(points, FloatField()) / Value(2.0 * len(words), output_field=FloatField())
+    return qs.annotate(score=score).order_by("-score", "price", "id")
+
+
+def suggestions(q: str, *, limit: int = 10) -> list[dict[str, Any]]:
+    q = q.strip()
+    found: list[dict[str, Any]] = [
+        {"type": "specialization", "label": s.name, "id": s.id, "slug": s.slug}
+        for s in Specialization.objects.filter(is_active=True, name__icontains=q)[:limit]
+    ]
+    if len(found) < limit:
+        experts = (
+            visible_experts()
+            .filter(display_name__icontains=q)
+            .order_by("-rating_avg", "id")
+            .values("id", "display_name")[: limit - len(found)]
+        )
+        found += [{"type": "expert", "label": e["display_name"], "id": e["id"]} for e in experts]
+    if len(found) < limit:
+        services = (
+            ExpertService.objects.filter(is_active=True, title__icontains=q, expert__in=visible_experts())
+            .order_by("title", "id")
+            .values("id", "title")[: (limit - len(found)) * 3]
+        )
+        seen: set[str] = set()
+        for service in services:
+            if service["title"].lower() in seen or len(found) >= limit:
+                continue
+            seen.add(service["title"].lower())
+            found.append({"type": "service", "label": service["title"], "id": service["id"]})
+    return found
+
+
+SPECIALIZATION_COUNTS_CACHE_SECONDS = 60
+
+
+def specializations_with_counts() -> list[dict[str, Any]]:
+    """The active taxonomy with the number of visible experts in each (cached briefly:
+    the counts feed a navigation menu, not an invoice)."""
+    key = "experts:specializations:counts"
+    data = cache.get(key)
+    if data is None:
+        counts = dict(
+            ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=visible_experts().values("id"))
+            .values("specialization_id")
+            .annotate(n=Count("id"))
+            .values_list("specialization_id", "n")
+        )
+        data = [
+            {
+                "id": s.id,
+                "slug": s.slug,
+                "name": s.name,
+                "description": s.description,
+                "expert_count": counts.get(s.id, 0),
+            }
+            for s in Specialization.objects.filter(is_active=True)
+        ]
+        cache.set(key, data, SPECIALIZATION_COUNTS_CACHE_SECONDS)
+    return data
+
+
+def trending(*, days: int = 7, limit: int = 10) -> dict[str, Any]:
+    since = timezone.now() - timedelta(days=days)
+    logs = SearchLog.objects.filter(created_at__gte=since)
+    queries = (
+        logs.exclude(normalized_query="")
+        .filter(results_count__gt=0)
+        .values("normalized_query")
+        .annotate(searches=Count("id"))
+        .order_by("-searches", "normalized_query")[:limit]
+    )
+    specs = (
+        logs.exclude(specialization=None)
+        .values("specialization_id", "specialization__slug", "specialization__name")
+        .annotate(searches=Count("id"))
+        .order_by("-searches", "specialization__name")[:limit]
+    )
+    return {
+        "days": days,
+        "queries": [{"query": r["normalized_query"], "searches": r["searches"]} for r in queries],
+        "specializations": [
+            {
+                "id": r["specialization_id"],
+                "slug": r["specialization__slug"],
+                "name": r["specialization__name"],
+                "searches": r["searches"],
+            }
+            for r in specs
+        ],
+    }
+
+
+def search_analytics(*, days: int = 30, limit: int = 20) -> dict[str, Any]:
+    since = timezone.now() - timedelta(days=days)
+    logs = SearchLog.objects.filter(created_at__gte=since)
+    searches = logs.count()
+    clicks = SearchClick.objects.filter(search__created_at__gte=since).count()
+    with_click = logs.filter(Exists(SearchClick.objects.filter(search=OuterRef("pk")))).count()
+    zero = (
+        logs.filter(results_count=0)
+        .values("normalized_query")
+        .annotate(searches=Count("id"))
+        .order_by("-searches", "normalized_query")[:limit]
+    )
+    top = (
+        logs.values("normalized_query")
+        .annotate(searches=Count("id", distinct=True), clicks=Count("clicks", distinct=True))
+        .order_by("-searches", "normalized_query")[:limit]
+    )
+    return {
+        "days": days,
+        "searches": searches,
+        "zero_result_searches": logs.filter(results_count=0).count(),
+        "clicks": clicks,
+        "searches_with_click": with_click,
+        "click_through_rate": round(with_click / searches, 4) if searches else 0.0,
+        "zero_result_queries": [{"query": r["normalized_query"], "searches": r["searches"]} for r in zero],
+        "top_queries": [
+            {
+                "query": r["normalized_query"],
+                "searches": r["searches"],
+                "clicks": r["clicks"],
+                "click_through_rate": round(r["clicks"] / r["searches"], 4) if r["searches"] else 0.0,
+            }
+            for r in top
+        ],
+    }

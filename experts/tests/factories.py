@@ -1,0 +1,64 @@
+from datetime import time
+from decimal import Decimal
+
+import factory
+
+from accounts.tests.factories import UserFactory
+from experts.indexing import refresh_search_index
+from experts.models import AvailabilityRule, Certification, ExpertProfile, ExpertService, Specialization
+
+
+def spec(slug: str) -> Specialization:
+    return Specialization.objects.get(slug=slug)
+
+
+class ExpertProfileFactory(factory.django.DjangoModelFactory):
+    """A verified, active expert, indexed for search like the services would."""
+
+    class Meta:
+        model = ExpertProfile
+        skip_postgeneration_save = True
+
+    user = factory.SubFactory(UserFactory, role="expert")
+    headline = "Food safety consultant"
+    bio = "Helps food businesses pass audits."
+    languages = factory.LazyFunction(lambda: ["en"])
+    country = "DE"
+    city = "Berlin"
+    hourly_rate = Decimal("100.00")
+    currency = "USD"
+    years_experience = 10
+    rating_avg = Decimal("4.50")
+    rating_count = 10
+    verification_status = ExpertProfile.Verification.VERIFIED
+
+    @factory.post_generation
+    def specializations(self, create, extracted, **kwargs):
+        if create and extracted:
+            self.specializations.set(extracted)
+
+    @factory.post_generation
+    def index(self, create, extracted, **kwargs):
+        if create:
+            refresh_search_index([self.pk])
+            self.refresh_from_db()
+
+
+def make_expert(*, specializations=(), services=(), certifications=(), **fields) -> ExpertProfile:
+    """An expert with related rows, indexed after they exist."""
+    user_fields = {k: fields.pop(k) for k in ("first_name", "last_name", "timezone") if k in fields}
+    user = UserFactory(role="expert", **user_fields)
+    profile = ExpertProfileFactory(user=user, specializations=[spec(s) for s in specializations], **fields)
+    for title, slug, price in services:
+        ExpertService.objects.create(expert=profile, title=title, specialization=spec(slug), price=Decimal(price))
+    for name, issuer in certifications:
+        Certification.objects.create(expert=profile, name=name, issuer=issuer)
+    refresh_search_index([profile.pk])
+    profile.refresh_from_db()
+    return profile
+
+
+def weekday_rules(profile: ExpertProfile, start: time = time(9), end: time = time(17), days=range(5)) -> None:
+    AvailabilityRule.objects.bulk_create(
+        AvailabilityRule(expert=profile, weekday=d, start=start, end=end) for d in days
+    )

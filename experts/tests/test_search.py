@@ -1,0 +1,249 @@
+from datetime import UTC, datetime, time
+from decimal import Decimal
+
+import pytest
+
+from experts.models import SearchClick, SearchImpression, SearchLog
+from experts.tests.factories import make_expert, spec, weekday_rules
+
+pytestmark = pytest.mark.django_db
+
+URL = "/api/v1/search/experts"
+
+
+@pytest.fixture
+def marketplace():
+    return {
+        "micro": make_expert(
+            first_name="Mia",
+            last_name="Keller",
+            headline="Microbiology lab consultant",
+            specializations=["microbiology"],
+            country="DE",
+            languages=["de", "en"],
+            rating_avg=Decimal("4.20"),
+            hourly_rate=Decimal("90"),
+            years_experience=12,
+        ),
+        "partial": make_expert(
+            first_name="Paul",
+            last_name="Dubois",
+            headline="Quality manager",
+            bio="Some microbiology background from university.",
+            specializations=["quality-assurance"],
+            country="FR",
+            languages=["fr"],
+            rating_avg=Decimal("4.90"),
+            hourly_rate=Decimal("150"),
+            years_experience=25,
+        ),
+        "haccp": make_expert(
+            first_name="Hana",
+            last_name="Sato",
+            headline="HACCP implementation",
+            specializations=["food-safety-haccp", "seafood"],
+            services=[("Seafood HACCP plan", "seafood", "300")],
+            certifications=[("PCQI", "FSPCA")],
+            country="DE",
+            languages=["en", "ja"],
+            rating_avg=Decimal("3.50"),
+            hourly_rate=Decimal("60"),
+            years_experience=5,
+        ),
+        "hidden": make_expert(headline="Microbiology expert (unverified)", verification_status="pending"),
+        "inactive": make_expert(headline="Microbiology retired", is_active=False),
+    }
+
+
+def ids(response) -> list[int]:
+    return [r["id"] for r in response.json()["results"]]
+
+
+def test_exact_specialization_and_text_match_ranks_above_partial(api_client, marketplace):
+    response = api_client.get(URL, {"q": "microbiology"})
+    assert response.status_code == 200
+    assert ids(response) == [marketplace["micro"].pk, marketplace["partial"].pk]
+    scores = [r["score"] for r in response.json()["results"]]
+    assert scores[0] > scores[1] > 0
+
+
+def test_results_carry_search_id_and_are_logged_with_impressions(api_client, marketplace):
+    body = api_client.get(URL, {"q": "Microbiology", "country": "de"}).json()
+    log = SearchLog.objects.get(pk=body["search_id"])
+    assert log.results_count == body["count"] == 1
+    assert log.normalized_query == "microbiology"
+    assert log.filters["country"] == "DE"
+    assert list(SearchImpression.objects.filter(search=log).values_list("expert_id", "position")) == [
+        (marketplace["micro"].pk, 1)
+    ]
+    assert body["results"][0]["presence"] == "offline"
+
+
+def test_services_and_certifications_are_searched(api_client, marketplace):
+    assert ids(api_client.get(URL, {"q": "seafood plan"})) == [marketplace["haccp"].pk]
+    assert ids(api_client.get(URL, {"q": "FSPCA"})) == [marketplace["haccp"].pk]
+    assert ids(api_client.get(URL, {"q": "Sato"})) == [marketplace["haccp"].pk]
+
+
+def test_filters(api_client, marketplace):
+    m = marketplace
+    assert set(ids(api_client.get(URL, {"country": "DE"}))) == {m["micro"].pk, m["haccp"].pk}
+    assert ids(api_client.get(URL, {"specialization": "seafood"})) == [m["haccp"].pk]
+    assert ids(api_client.get(URL, {"specialization": spec("seafood").pk})) == [m["haccp"].pk]
+    assert ids(api_client.get(URL, {"language": "ja"})) == [m["haccp"].pk]
+    assert set(ids(api_client.get(URL, {"min_rating": "4"}))) == {m["micro"].pk, m["partial"].pk}
+    assert set(ids(api_client.get(URL, {"max_rate": "100"}))) == {m["micro"].pk, m["haccp"].pk}
+    assert ids(api_client.get(URL, {"max_rate": "100", "currency": "EUR"})) == []
+
+
+def test_sorts(api_client, marketplace):
+    m = marketplace
+    assert ids(api_client.get(URL, {"sort": "rating"})) == [m["partial"].pk, m["micro"].pk, m["haccp"].pk]
+    assert ids(api_client.get(URL, {"sort": "price"})) == [m["haccp"].pk, m["micro"].pk, m["partial"].pk]
+    assert ids(api_client.get(URL, {"sort": "experience"})) == [m["partial"].pk, m["micro"].pk, m["haccp"].pk]
+
+
+def test_available_window_filter(api_client, marketplace):
+    weekday_rules(marketplace["micro"], time(9), time(17))
+    weekday_rules(marketplace["haccp"], time(9), time(17), days=[5])  # Saturdays only
+    monday = {"available_from": "2026-06-01T08:00:00Z", "available_to": "2026-06-01T12:00:00Z"}
+    assert ids(api_client.get(URL, monday)) == [marketplace["micro"].pk]
+
+
+def test_only_staff_may_include_unverified(api_client, client_for, admin_user, marketplace):
+    assert api_client.get(URL, {"verified": "false"}).status_code == 403
+    response = client_for(admin_user).get(URL, {"q": "microbiology", "verified": "false"})
+    assert set(ids(response)) == {m.pk for k, m in marketplace.items() if k != "haccp"}
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"country": "ZZ"},
+        {"language": "xx"},
+        {"min_rating": "7"},
+        {"max_rate": "-1"},
+        {"specialization": "astrology"},
+        {"sort": "random"},
+        {"available_from": "2026-06-01T08:00:00Z"},
+        {"available_from": "2026-06-02T08:00:00Z", "available_to": "2026-06-01T08:00:00Z"},
+    ],
+)
+def test_bad_parameters_are_400_and_not_logged(api_client, marketplace, params):
+    response = api_client.get(URL, params)
+    assert response.status_code == 400
+    assert response.json()["error"]["code"] == "validation_error"
+    assert SearchLog.objects.count() == 0
+
+
+def test_facet_counts_match_results(api_client, marketplace):
+    facets = api_client.get("/api/v1/search/filters", {"q": "microbiology"}).json()
+    assert facets["total"] == 2
+    countries = {f["code"]: f["count"] for f in facets["country"]}
+    assert countries == {"DE": 1, "FR": 1}
+    for code, count in countries.items():
+        assert api_client.get(URL, {"q": "microbiology", "country": code}).json()["count"] == count
+    for facet in facets["specialization"]:
+        assert (
+            api_client.get(URL, {"q": "microbiology", "specialization": facet["slug"]}).json()["count"]
+            == facet["count"]
+        )
+    for facet in facets["language"]:
+        assert api_client.get(URL, {"q": "microbiology", "language": facet["code"]}).json()["count"] == facet["count"]
+    for facet in facets["min_rating"]:
+        assert (
+            api_client.get(URL, {"q": "microbiology", "min_rating": facet["value"]}).json()["count"] == facet["count"]
+        )
+    for facet in facets["max_rate"]:
+        assert api_client.get(URL, {"q": "microbiology", "max_rate": facet["value"]}).json()["count"] == facet["count"]
+    # A chosen value does not collapse its own facet (disjunctive counts).
+    narrowed = api_client.get("/api/v1/search/filters", {"country": "DE"}).json()
+    assert {f["code"]: f["count"] for f in narrowed["country"]} == {"DE": 2, "FR": 1}
+    assert narrowed["total"] == 2
+
+
+def test_click_through_is_recorded_once(api_client, marketplace):
+    body = api_client.get(URL, {"q": "microbiology"}).json()
+    event = {"search_id": body["search_id"], "expert_id": body["results"][0]["id"], "position": 1}
+    assert api_client.post("/api/v1/search/analytics", event, format="json").status_code == 202
+    assert api_client.post("/api/v1/search/analytics", event, format="json").status_code == 202
+    assert SearchClick.objects.count() == 1
+    bad = {**event, "search_id": "00000000-0000-0000-0000-000000000000"}
+    response = api_client.post("/api/v1/search/analytics", bad, format="json")
+    assert response.status_code == 400
+    assert "search_id" in response.json()["error"]["details"]
+    assert SearchClick.objects.count() == 1
+
+
+def test_search_analytics_for_staff(api_client, client_for, admin_user, client_user, marketplace):
+    body = api_client.get(URL, {"q": "microbiology"}).json()
+    api_client.get(URL, {"q": "astrophysics"})
+    api_client.get(URL, {"q": "astrophysics"})
+    event = {"search_id": body["search_id"], "expert_id": body["results"][0]["id"], "position": 1}
+    api_client.post("/api/v1/search/analytics", event, format="json")
+    assert api_client.get("/api/v1/search/analytics").status_code == 401
+    assert client_for(client_user).get("/api/v1/search/analytics").status_code == 403
+    data = client_for(admin_user).get("/api/v1/search/analytics").json()
+    assert data["searches"] == 3
+    assert data["zero_result_queries"] == [{"query": "astrophysics", "searches": 2}]
+    assert data["searches_with_click"] == 1
+    assert data["click_through_rate"] == pytest.approx(1 / 3, abs=1e-4)
+    top = {q["query"]: q for q in data["top_queries"]}
+    assert top["microbiology"]["clicks"] == 1
+
+
+def test_suggestions(api_client, marketplace):
+    response = api_client.get("/api/v1/search/suggestions", {"q": "sea"})
+    labels = [(s["type"], s["label"]) for s in response.json()]
+    assert ("specialization", "Seafood") in labels
+    assert ("service", "Seafood HACCP plan") in labels
+    names = api_client.get("/api/v1/search/suggestions", {"q": "keller"}).json()
+    assert names == [{"type": "expert", "label": "Mia Keller", "id": marketplace["micro"].pk}]
+    assert api_client.get("/api/v1/search/suggestions", {"q": "m"}).status_code == 400
+    assert len(api_client.get("/api/v1/search/suggestions", {"q": "in"}).json()) <= 10
+
+
+def test_specializations_with_counts_and_trending(api_client, marketplace):
+    taxonomy = api_client.get("/api/v1/search/specializations").json()
+    assert len(taxonomy) >= 20
+    counts = {s["slug"]: s["expert_count"] for s in taxonomy}
+    assert counts["microbiology"] == 1  # hidden and inactive experts are not counted
+    assert counts["seafood"] == 1
+    api_client.get(URL, {"q": "HACCP", "specialization": "seafood"})
+    api_client.get(URL, {"q": "haccp"})
+    trending = api_client.get("/api/v1/search/trending").json()
+    assert trending["queries"][0] == {"query": "haccp", "searches": 2}
+    assert trending["specializations"][0]["slug"] == "seafood"
+
+
+def test_service_search(api_client, marketplace):
+    body = api_client.get("/api/v1/search/services", {"q": "seafood"}).json()
+    assert [s["title"] for s in body["results"]] == ["Seafood HACCP plan"]
+    assert body["results"][0]["expert_name"] == "Hana Sato"
+    assert api_client.get("/api/v1/search/services", {"max_price": "100"}).json()["count"] == 0
+    assert api_client.get("/api/v1/search/services", {"pricing_type": "barter"}).status_code == 400
+
+
+@pytest.mark.postgres
+def test_typos_are_tolerated_on_postgres(api_client, marketplace):
+    body = api_client.get(URL, {"q": "microbiolgy"}).json()
+    assert ids_of(body)[:2] == [marketplace["micro"].pk, marketplace["partial"].pk]
+    assert body["corrected_query"] == "microbiology"
+    assert [r["id"] for r in api_client.get(URL, {"q": "seefood"}).json()["results"]] == [marketplace["haccp"].pk]
+
+
+@pytest.mark.sqlite
+def test_sqlite_path_scores_by_where_words_occur(api_client, marketplace):
+    response = api_client.get(URL, {"q": "microbiology"})
+    assert ids(response) == [marketplace["micro"].pk, marketplace["partial"].pk]
+    assert response.json()["corrected_query"] is None
+
+
+def test_search_log_time_is_utc(api_client, marketplace):
+    api_client.get(URL, {"q": "haccp"})
+    assert SearchLog.objects.get().created_at.tzinfo is not None
+    assert SearchLog.objects.get().created_at <= datetime.now(UTC)
+
+
+def ids_of(body: dict) -> list[int]:
+    return [r["id"] for r in body["results"]]
