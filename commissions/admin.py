@@ -174,8 +174,9 @@ class PayoutAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
         self.message_user(request, f"Payout retry: {summary}.", messages.INFO)
 
 
-@admin.register(Deal)
 class DealAdmin(admin.ModelAdmin):
+    """Deals with the refund / cancel actions that reverse their commission."""
+
     list_display = ["id", "lead", "agent", "value", "currency", "status", "closed_at"]
     list_filter = ["status", "currency", "closed_at"]
     search_fields = ["lead__company_name", "agent__email", "=id"]
@@ -212,3 +213,10 @@ class DealAdmin(admin.ModelAdmin):
     @admin.action(description="Cancel: mark cancelled and reverse the commission")
     def cancel(self, request, queryset):
         self._close(request, queryset, Deal.Status.CANCELLED)
+
+
+# This console supersedes any plain Deal registration made elsewhere: refunding or
+# cancelling a deal must go through the reversal service, never a bare status edit.
+if admin.site.is_registered(Deal):
+    admin.site.unregister(Deal)
+admin.site.register(Deal, DealAdmin)
