@@ -193,7 +193,12 @@ def run_backup(*, backup_id, progress: Progress = None) -> Backup:
             _alert(backup=backup, stage="backup", error=error)
         return backup
     backup.refresh_from_db()
-    logger.info("backup.succeeded", extra={"backup_id": str(backup.id), "size_bytes": backup.size_bytes})
+    logger.info(
+        "backup.succeeded: backup %s stored (%s bytes)",
+        backup.id,
+        backup.size_bytes,
+        extra={"backup_id": str(backup.id), "size_bytes": backup.size_bytes},
+    )
     return backup
 
 
@@ -412,7 +417,13 @@ def restore_backup(*, backup: Backup, confirm: str, user=None, progress: Progres
             target=Backup.objects.get(pk=backup.pk),
             after={**result, "requested_by": str(user) if user else "system"},
         )
-    logger.warning("backup.restored", extra=result)
+    logger.warning(
+        "backup.restored: backup %s restored in %.1f s (safety backup %s)",
+        backup.id,
+        duration,
+        safety.id,
+        extra={"backup_id": str(backup.id), "safety_backup_id": str(safety.id)},
+    )
     return result
 
 

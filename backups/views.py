@@ -42,7 +42,6 @@ class BackupCreateView(APIView):
     )
     def post(self, request):
         backup = services.request_backup(kind=Backup.Kind.MANUAL, user=request.user, request=request)
-        backup.refresh_from_db()
         return Response(BackupSerializer(backup).data, status=status.HTTP_202_ACCEPTED)
 
 
