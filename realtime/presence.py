@@ -84,7 +84,8 @@ end
 local existed = redis.call('HGET', KEYS[1], ARGV[1])
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 redis.call('EXPIRE', KEYS[1], tonumber(ARGV[5]))
-redis.call('ZADD', KEYS[2], ARGV[2], ARGV[4])
+-- GT: a late or skewed touch never moves the user's last activity backwards.
+redis.call('ZADD', KEYS[2], 'GT', ARGV[2], ARGV[4])
 local after = before
 if not existed then after = before + 1 end
 return {before, after}

@@ -1,0 +1,237 @@
+"""notify(): storage, idempotency, after-commit fan-out, delivery idempotency."""
+
+import sys
+import threading
+import time
+import types
+
+import pytest
+from django.core import mail
+from django.core.mail.backends.base import BaseEmailBackend
+from django.db import connection, transaction
+
+from accounts.tests.factories import UserFactory
+from realtime import selectors, services
+from realtime.delivery import DeliveryError, LeadsWhatsAppSender
+from realtime.models import Notification, NotificationDelivery, NotificationPreference
+from realtime.tasks import deliver_notification
+
+pytestmark = pytest.mark.django_db
+
+
+class FailingEmailBackend(BaseEmailBackend):
+    def send_messages(self, email_messages):
+        raise ConnectionRefusedError("smtp down")
+
+
+class SlowRecordingSender:
+    """Takes its time, so two workers delivering the same row overlap."""
+
+    sent: list[str] = []
+
+    def send(self, *, to, subject, body, idempotency_key):
+        time.sleep(0.3)
+        SlowRecordingSender.sent.append(idempotency_key)
+        return "slow-1"
+
+
+@pytest.fixture
+def agent(db):
+    return UserFactory(role="agent", phone="+14155550100")
+
+
+def deliveries(notification):
+    return {d.channel: d for d in notification.deliveries.all()}
+
+
+def test_defaults_store_in_app_and_email_after_commit(agent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:
+        notification = services.notify(user=agent, kind="lead.assigned", payload={"lead_id": 3})
+        assert mail.outbox == [], "nothing leaves before commit"
+    assert len(callbacks) == 1
+    assert notification.in_app is True
+    assert set(deliveries(notification)) == {"email"}
+    delivery = deliveries(notification)["email"]
+    assert delivery.status == NotificationDelivery.Status.SENT
+    assert delivery.attempts == 1
+    assert delivery.recipient == agent.email
+    assert delivery.sent_at is not None
+    assert [m.to for m in mail.outbox] == [[agent.email]]
+    assert mail.outbox[0].subject == "A lead was assigned to you"
+
+
+def test_same_idempotency_key_creates_and_sends_once(agent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        first = services.notify(user=agent, kind="commission.paid", payload={"amount": "10.00"}, idempotency_key="k1")
+    with django_capture_on_commit_callbacks(execute=True):
+        second = services.notify(user=agent, kind="commission.paid", payload={"amount": "10.00"}, idempotency_key="k1")
+    assert first.pk == second.pk
+    assert Notification.objects.count() == 1
+    assert NotificationDelivery.objects.count() == 1
+    assert len(mail.outbox) == 1
+
+
+def test_unknown_kind_is_in_app_only(agent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = services.notify(user=agent, kind="rfq.matched", payload={})
+    assert notification.in_app is True
+    assert deliveries(notification) == {}
+    assert mail.outbox == []
+
+
+def test_rolled_back_business_write_sends_nothing(agent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True), pytest.raises(ValueError), transaction.atomic():
+        services.notify(user=agent, kind="lead.assigned", payload={})
+        raise ValueError("the assignment failed")
+    assert Notification.objects.count() == 0
+    assert NotificationDelivery.objects.count() == 0
+    assert mail.outbox == []
+
+
+def test_preferences_route_channels_and_in_app_off_hides_from_inbox(
+    agent, recording_whatsapp, django_capture_on_commit_callbacks
+):
+    NotificationPreference.objects.create(user=agent, kind="tier.changed", in_app=False, email=False, whatsapp=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = services.notify(user=agent, kind="tier.changed", payload={"title": "You reached Gold"})
+    assert set(deliveries(notification)) == {"whatsapp"}
+    assert mail.outbox == []
+    assert recording_whatsapp.sent[0]["to"] == agent.phone
+    assert recording_whatsapp.sent[0]["subject"] == "You reached Gold"
+    assert recording_whatsapp.sent[0]["key"] == f"notification-{notification.pk}-whatsapp"
+    assert list(selectors.notifications_for(user=agent)) == []
+
+
+def test_whatsapp_without_phone_is_skipped(recording_whatsapp, django_capture_on_commit_callbacks):
+    user = UserFactory(role="agent", phone="")
+    NotificationPreference.objects.create(user=user, kind="lead.assigned", in_app=True, email=False, whatsapp=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = services.notify(user=user, kind="lead.assigned", payload={})
+    delivery = deliveries(notification)["whatsapp"]
+    assert delivery.status == NotificationDelivery.Status.SKIPPED
+    assert "phone" in delivery.last_error
+    assert recording_whatsapp.sent == []
+
+
+def test_retried_task_never_sends_twice(agent, recording_whatsapp, django_capture_on_commit_callbacks):
+    NotificationPreference.objects.create(user=agent, kind="lead.assigned", in_app=True, email=True, whatsapp=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = services.notify(user=agent, kind="lead.assigned", payload={})
+    for delivery in notification.deliveries.all():
+        # A redelivered message (acks_late) or a manual re-run.
+        assert deliver_notification.apply(args=[delivery.pk]).get() == "sent"
+        assert deliver_notification.apply(args=[delivery.pk]).get() == "sent"
+    assert len(mail.outbox) == 1
+    assert len(recording_whatsapp.sent) == 1
+    assert all(d.attempts == 1 for d in notification.deliveries.all())
+
+
+def test_failed_delivery_is_recorded_then_retried_once(agent, recording_whatsapp, django_capture_on_commit_callbacks):
+    NotificationPreference.objects.create(user=agent, kind="lead.assigned", in_app=True, email=False, whatsapp=True)
+    recording_whatsapp.fail_next = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = services.notify(user=agent, kind="lead.assigned", payload={})
+    delivery = deliveries(notification)["whatsapp"]
+    assert delivery.status == NotificationDelivery.Status.FAILED
+    assert delivery.attempts == 1
+    assert "told to fail" in delivery.last_error
+    assert recording_whatsapp.sent == []
+
+    assert deliver_notification.apply(args=[delivery.pk]).get() == "sent"
+    assert deliver_notification.apply(args=[delivery.pk]).get() == "sent"
+    delivery.refresh_from_db()
+    assert (delivery.status, delivery.attempts, delivery.last_error) == ("sent", 2, "")
+    assert len(recording_whatsapp.sent) == 1
+
+
+def test_email_failure_raises_delivery_error_and_keeps_row_failed(agent, settings):
+    settings.EMAIL_BACKEND = "realtime.tests.test_notify.FailingEmailBackend"
+    notification = Notification.objects.create(user=agent, kind="lead.assigned")
+    delivery = NotificationDelivery.objects.create(notification=notification, channel="email")
+    with pytest.raises(DeliveryError, match="smtp down"):
+        services.deliver_notification(delivery_id=delivery.pk)
+    delivery.refresh_from_db()
+    assert delivery.status == "failed" and delivery.attempts == 1
+
+
+def test_requeue_sends_unsent_and_leaves_sent_alone(agent, recording_whatsapp, django_capture_on_commit_callbacks):
+    NotificationPreference.objects.create(user=agent, kind="lead.assigned", in_app=True, email=True, whatsapp=True)
+    recording_whatsapp.fail_next = 1
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = services.notify(user=agent, kind="lead.assigned", payload={})
+    with django_capture_on_commit_callbacks(execute=True):
+        queued = services.requeue_deliveries(deliveries=NotificationDelivery.objects.all())
+    assert queued == 1
+    assert len(mail.outbox) == 1
+    assert len(recording_whatsapp.sent) == 1
+    assert {d.status for d in notification.deliveries.all()} == {"sent"}
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_deliveries_of_one_row_send_once(settings):
+    settings.NOTIFICATION_WHATSAPP_SENDER = "realtime.tests.test_notify.SlowRecordingSender"
+    SlowRecordingSender.sent = []
+    user = UserFactory(role="agent", phone="+14155550199")
+    notification = Notification.objects.create(user=user, kind="lead.assigned")
+    delivery = NotificationDelivery.objects.create(notification=notification, channel="whatsapp")
+    barrier = threading.Barrier(2)
+    results = []
+
+    def worker():
+        barrier.wait()
+        try:
+            results.append(services.deliver_notification(delivery_id=delivery.pk).status)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert results == ["sent", "sent"]
+    assert SlowRecordingSender.sent == [f"notification-{notification.pk}-whatsapp"]
+    delivery.refresh_from_db()
+    assert delivery.attempts == 1
+
+
+def test_message_text_uses_payload(agent):
+    notification = Notification.objects.create(
+        user=agent,
+        kind="verification.decided",
+        payload={"message": "Your documents were approved.", "url": "https://app.example/x"},
+    )
+    subject, body = services.render_message(notification)
+    assert subject == "Your verification was decided"
+    assert "Your documents were approved." in body
+    assert "https://app.example/x" in body
+
+
+def test_leads_whatsapp_sender_uses_the_leads_backend_when_present(monkeypatch):
+    calls = []
+
+    class Backend:
+        def send(self, *, to, body):
+            calls.append((to, body))
+            return types.SimpleNamespace(sid="SM123")
+
+    module = types.ModuleType("leads.whatsapp")
+    module.get_backend = Backend
+    monkeypatch.setitem(sys.modules, "leads.whatsapp", module)
+    provider_id = LeadsWhatsAppSender().send(to="+1415", subject="Hi", body="There", idempotency_key="k")
+    assert provider_id == "SM123"
+    assert calls == [("+1415", "Hi\n\nThere")]
+
+    class Broken:
+        def send(self, *, to, body):
+            raise RuntimeError("twilio 500")
+
+    module.get_backend = Broken
+    with pytest.raises(DeliveryError, match="twilio 500"):
+        LeadsWhatsAppSender().send(to="+1415", subject="Hi", body="There", idempotency_key="k")
+
+
+def test_leads_whatsapp_sender_logs_when_leads_has_no_whatsapp(monkeypatch):
+    monkeypatch.setitem(sys.modules, "leads.whatsapp", None)
+    assert LeadsWhatsAppSender().send(to="+1", subject="s", body="b", idempotency_key="k") == "logged:k"
