@@ -413,6 +413,10 @@ LEADS_QUIET_HOURS_START = env.int("LEADS_QUIET_HOURS_START", default=21)
 LEADS_QUIET_HOURS_END = env.int("LEADS_QUIET_HOURS_END", default=8)
 LEADS_IMPORT_MAX_ROWS = env.int("LEADS_IMPORT_MAX_ROWS", default=10_000)
 LEADS_IMPORT_MAX_BYTES = env.int("LEADS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
+    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
+    "LeadStatusEnum": "leads.models.Lead.Status",
+}
 
 # --- experts ---
 # Expert search with available_from/available_to computes exact free slots for up to
