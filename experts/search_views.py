@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experts import search, services
+from experts.models import ExpertProfile, ExpertService
 from experts.serializers import (
     ClickEventSerializer,
     ExpertListSerializer,
@@ -58,6 +59,9 @@ def expert_params(request) -> search.ExpertSearchParams:
 
 
 class ExpertSearchView(GenericAPIView, SearchView):
+    queryset = ExpertProfile.objects.none()
+    serializer_class = ExpertListSerializer
+
     @extend_schema(
         tags=TAGS,
         summary="Search experts",
@@ -91,6 +95,9 @@ class ExpertSearchView(GenericAPIView, SearchView):
 
 
 class ServiceSearchView(GenericAPIView, SearchView):
+    queryset = ExpertService.objects.none()
+    serializer_class = ServiceSearchResultSerializer
+
     @extend_schema(
         tags=TAGS,
         summary="Search services",

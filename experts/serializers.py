@@ -383,7 +383,7 @@ class CompletenessSerializer(serializers.Serializer):
     missing = serializers.ListField(child=serializers.DictField())
 
 
-class DashboardSerializer(serializers.Serializer):
+class ExpertDashboardSerializer(serializers.Serializer):
     upcoming_consultations = serializers.ListField(child=serializers.DictField())
     open_requests = serializers.IntegerField()
     earnings_this_month = serializers.DecimalField(max_digits=14, decimal_places=2)
@@ -395,7 +395,7 @@ class DashboardSerializer(serializers.Serializer):
     pending_verification_id = serializers.IntegerField(allow_null=True)
 
 
-class AnalyticsMonthSerializer(serializers.Serializer):
+class ExpertAnalyticsMonthSerializer(serializers.Serializer):
     month = serializers.CharField()
     profile_views = serializers.IntegerField()
     search_impressions = serializers.IntegerField()
@@ -405,17 +405,17 @@ class AnalyticsMonthSerializer(serializers.Serializer):
     revenue = serializers.DecimalField(max_digits=14, decimal_places=2)
 
 
-class AnalyticsTotalsSerializer(AnalyticsMonthSerializer):
+class ExpertAnalyticsTotalsSerializer(ExpertAnalyticsMonthSerializer):
     month = None
 
 
-class AnalyticsSerializer(serializers.Serializer):
+class ExpertAnalyticsSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    totals = AnalyticsTotalsSerializer()
-    months = AnalyticsMonthSerializer(many=True)
+    totals = ExpertAnalyticsTotalsSerializer()
+    months = ExpertAnalyticsMonthSerializer(many=True)
 
 
-class AnalyticsQuerySerializer(serializers.Serializer):
+class ExpertAnalyticsQuerySerializer(serializers.Serializer):
     months = serializers.IntegerField(min_value=1, max_value=24, default=6)
 
 

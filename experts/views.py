@@ -16,14 +16,14 @@ from rest_framework.views import APIView
 from experts import selectors, services
 from experts.models import ExpertDocument, ExpertProfile, ExpertService, VerificationRequest
 from experts.serializers import (
-    AnalyticsQuerySerializer,
-    AnalyticsSerializer,
     AvailabilityQuerySerializer,
     AvailabilitySerializer,
     AvailabilityWriteSerializer,
-    DashboardSerializer,
     DocumentSerializer,
     DocumentUploadSerializer,
+    ExpertAnalyticsQuerySerializer,
+    ExpertAnalyticsSerializer,
+    ExpertDashboardSerializer,
     ExpertProfileSerializer,
     PhotoResponseSerializer,
     PhotoUploadSerializer,
@@ -81,7 +81,10 @@ class OwnProfileView(APIView):
     permission_classes = [IsExpert]
 
     @extend_schema(
-        tags=TAGS, summary="Your own profile", responses={200: ExpertProfileSerializer, **error_responses(401, 403)}
+        tags=TAGS,
+        operation_id="experts_profile_own_retrieve",
+        summary="Your own profile",
+        responses={200: ExpertProfileSerializer, **error_responses(401, 403)},
     )
     def get(self, request):
         return Response(profile_payload(_reload(own_profile(request)), request))
@@ -144,10 +147,10 @@ class DashboardView(APIView):
     permission_classes = [IsExpert]
 
     @extend_schema(
-        tags=TAGS, summary="Your dashboard", responses={200: DashboardSerializer, **error_responses(401, 403)}
+        tags=TAGS, summary="Your dashboard", responses={200: ExpertDashboardSerializer, **error_responses(401, 403)}
     )
     def get(self, request):
-        return Response(DashboardSerializer(selectors.expert_dashboard(own_profile(request))).data)
+        return Response(ExpertDashboardSerializer(selectors.expert_dashboard(own_profile(request))).data)
 
 
 class AnalyticsView(APIView):
@@ -156,19 +159,20 @@ class AnalyticsView(APIView):
     @extend_schema(
         tags=TAGS,
         summary="Your profile views, search impressions, click-through, bookings and revenue by month",
-        parameters=[AnalyticsQuerySerializer],
-        responses={200: AnalyticsSerializer, **error_responses(400, 401, 403)},
+        parameters=[ExpertAnalyticsQuerySerializer],
+        responses={200: ExpertAnalyticsSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request):
-        query = AnalyticsQuerySerializer(data=request.query_params)
+        query = ExpertAnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         data = selectors.expert_analytics(own_profile(request), months=query.validated_data["months"])
-        return Response(AnalyticsSerializer(data).data)
+        return Response(ExpertAnalyticsSerializer(data).data)
 
 
 # --- services ---------------------------------------------------------------------------
 class ServiceListView(GenericAPIView):
     serializer_class = ServiceSerializer
+    queryset = ExpertService.objects.none()
 
     def get_permissions(self):
         return [AllowAny()] if self.request.method == "GET" else [IsExpert()]
@@ -332,6 +336,7 @@ class AvailabilityView(APIView):
 class DocumentView(GenericAPIView):
     permission_classes = [IsExpert]
     serializer_class = DocumentSerializer
+    queryset = ExpertDocument.objects.none()
 
     def get_throttles(self):
         self.throttle_scope = "upload" if self.request.method == "POST" else None
@@ -378,6 +383,7 @@ class DocumentView(GenericAPIView):
 
 class VerificationView(GenericAPIView):
     serializer_class = VerificationSerializer
+    queryset = VerificationRequest.objects.none()
 
     def get_permissions(self):
         if self.request.method == "GET":

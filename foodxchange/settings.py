@@ -424,3 +424,9 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 EXPERTS_AVAILABILITY_EXACT_LIMIT = env.int("EXPERTS_AVAILABILITY_EXACT_LIMIT", default=2000)
 # Search logs, impressions and clicks older than this are purged by a daily job.
 EXPERTS_SEARCH_LOG_RETENTION_DAYS = env.int("EXPERTS_SEARCH_LOG_RETENTION_DAYS", default=400)
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "VerificationRequestStatusEnum": "experts.models.VerificationRequest.Status",
+        "VerificationStatusEnum": "experts.models.ExpertProfile.Verification",
+    }
+)
