@@ -27,7 +27,13 @@ class LeadInputSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=40, help_text="E.164, e.g. +14155550123"
     )
     country = serializers.CharField(max_length=2, help_text="ISO 3166-1 alpha-2, e.g. US")
-    timezone = serializers.CharField(required=False, default="UTC", max_length=64)
+    timezone = serializers.CharField(
+        required=False,
+        default="",
+        allow_blank=True,
+        max_length=64,
+        help_text="IANA zone for quiet hours; guessed from the phone number when left out, else UTC",
+    )
     source = serializers.ChoiceField(choices=Lead.Source.choices)
     specialization = serializers.PrimaryKeyRelatedField(
         queryset=Specialization.objects.filter(is_active=True), required=False, allow_null=True, default=None
@@ -49,6 +55,8 @@ class LeadInputSerializer(serializers.Serializer):
             raise serializers.ValidationError(exc.messages)
 
     def validate_timezone(self, value: str) -> str:
+        if not value:
+            return value
         try:
             validators.validate_timezone_name(value)
         except DjangoValidationError as exc:
@@ -66,6 +74,10 @@ class LeadInputSerializer(serializers.Serializer):
                 attrs["phone"] = validators.normalize_phone(attrs["phone"], country=country)
             except DjangoValidationError as exc:
                 raise serializers.ValidationError({"phone": exc.messages})
+        if "timezone" in attrs and not attrs["timezone"]:
+            # Left out: keep the lead's zone, or guess a new lead's from its phone number.
+            guessed = None if lead else validators.timezone_for_phone(attrs.get("phone", ""))
+            attrs["timezone"] = lead.timezone if lead else guessed or "UTC"
         email = attrs.get("email", lead.email if lead else "")
         phone = attrs.get("phone", lead.phone if lead else "")
         if not email and not phone:

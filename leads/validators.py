@@ -21,6 +21,17 @@ def normalize_phone(raw: str, *, country: str | None = None) -> str:
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
+def timezone_for_phone(e164: str) -> str | None:
+    """The IANA zone of an E.164 number when its prefix pins down exactly one."""
+    from phonenumbers import timezone as phone_timezones
+
+    try:
+        zones = phone_timezones.time_zones_for_number(phonenumbers.parse(e164))
+    except phonenumbers.NumberParseException:
+        return None
+    return zones[0] if len(zones) == 1 and zones[0] in zoneinfo.available_timezones() else None
+
+
 def normalize_country(raw: str) -> str:
     value = (raw or "").strip().upper()
     if len(value) != 2 or not value.isalpha():

@@ -324,3 +324,51 @@ def test_notes(agent_client, agent_user, lead):
 
 def test_unknown_lead_is_404_for_admin_too(admin_client):
     assert admin_client.get("/api/v1/leads/424242").status_code == 404
+
+
+def test_time_zone_is_guessed_from_the_phone_when_left_out(agent_client):
+    body = agent_client.post("/api/v1/leads/create", VALID, format="json").json()
+    assert body["timezone"] == "Europe/Stockholm"
+    payload = {**VALID, "email": "a@b.example", "phone": "+12125550100", "country": "US", "timezone": "America/Chicago"}
+    assert agent_client.post("/api/v1/leads/create", payload, format="json").json()["timezone"] == "America/Chicago"
+    no_phone = {**VALID, "email": "c@d.example", "phone": ""}
+    lead = agent_client.post("/api/v1/leads/create", no_phone, format="json").json()
+    assert lead["timezone"] == "UTC"
+    response = agent_client.patch(f"/api/v1/leads/{lead['id']}", {"timezone": ""}, format="json")
+    assert response.json()["timezone"] == "UTC"
+
+
+def test_analytics_counts_own_leads_for_agents_and_all_for_admins(client_for, agent_user, admin_user):
+    from leads.models import Deal
+
+    LeadFactory(created_by=agent_user, status="new", source="website", score=40, estimated_value=Decimal("1000"))
+    LeadFactory(
+        created_by=agent_user, status="proposal", source="referral", score=60, estimated_value=Decimal("500.50")
+    )
+    LeadFactory(created_by=agent_user, status="qualified", currency="EUR", score=20, estimated_value=Decimal("200"))
+    won = LeadFactory(created_by=agent_user, status="won", source="referral", score=80)
+    Deal.objects.create(lead=won, agent=agent_user, value=Decimal("900.00"), currency="USD")
+    LeadFactory(created_by=agent_user, status="lost", score=0)
+    LeadFactory(created_by=agent_user, status="new", deleted_at="2026-01-01T00:00:00Z")
+    LeadFactory(status="won", score=100)  # someone else's
+
+    body = client_for(agent_user).get("/api/v1/leads/analytics").json()
+    assert body["total"] == 5
+    assert body["by_status"] == {"new": 1, "contacted": 0, "qualified": 1, "proposal": 1, "won": 1, "lost": 1}
+    assert body["by_source"] == {"website": 3, "referral": 2}
+    assert body["conversion_rate"] == "0.2000"
+    assert body["win_rate"] == "0.5000"
+    assert body["average_score"] == "40.00"
+    assert body["pipeline_value"] == [
+        {"currency": "EUR", "amount": "200.00", "leads": 1},
+        {"currency": "USD", "amount": "1500.50", "leads": 2},
+    ]
+    assert body["won_value"] == [{"currency": "USD", "amount": "900.00", "deals": 1}]
+
+    everything = client_for(admin_user).get("/api/v1/leads/analytics").json()
+    assert everything["total"] == 6 and everything["by_status"]["won"] == 2
+
+
+def test_analytics_with_no_leads(agent_client):
+    body = agent_client.get("/api/v1/leads/analytics").json()
+    assert body["total"] == 0 and body["conversion_rate"] == "0.0000" and body["average_score"] is None
