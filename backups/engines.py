@@ -33,6 +33,8 @@ def engine_name(alias: str = ALIAS) -> str:
 def get_engine(name: str | None = None) -> PostgresEngine | SqliteEngine:
     name = name or engine_name()
     if name == "postgresql":
+        if engine_name() != "postgresql":
+            raise EngineError("A PostgreSQL backup can only be verified or restored where PostgreSQL is configured.")
         return PostgresEngine()
     if name == "sqlite":
         return SqliteEngine()
