@@ -19,6 +19,10 @@ class CommissionTierAdmin(admin.ModelAdmin):
     search_fields = ["name"]
     ordering = ["min_volume"]
 
+    def has_delete_permission(self, request, obj=None):
+        # Held tiers are protected by the foreign key; the last tier must stay.
+        return super().has_delete_permission(request, obj) and CommissionTier.objects.count() > 1
+
     @admin.display(description="Agents in tier")
     def agent_count(self, obj):
         return obj.agents.count()

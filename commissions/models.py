@@ -15,6 +15,15 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+# The defaults seeded by migration 0002 (name, rate %, min trailing volume in the base
+# currency); restored if the table is ever found empty.
+DEFAULT_TIERS = (
+    ("Bronze", Decimal("5.00"), Decimal("0.00")),
+    ("Silver", Decimal("8.00"), Decimal("25000.00")),
+    ("Gold", Decimal("11.00"), Decimal("75000.00")),
+    ("Platinum", Decimal("15.00"), Decimal("150000.00")),
+)
+
 
 class CommissionTier(models.Model):
     """A commission rate reached once an agent's trailing converted deal value (in the

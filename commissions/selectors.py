@@ -13,14 +13,18 @@ from django.utils import timezone
 
 from commissions.models import AgentPayoutAccount, Commission, CommissionTier, Payout
 from commissions.money import base_currency, commission_amount, fx_rates, round_money, to_base
+from foodxchange.api.errors import ServiceUnavailable
 from leads.models import Deal, Lead
 
 ZERO = Decimal("0.00")
 PERIODS = ("month", "quarter", "year")
 
 
-class NoTierConfigured(Exception):
-    """The tier table is empty: staff must add at least one tier."""
+class NoTierConfigured(ServiceUnavailable):
+    """The tier table is empty: staff must add at least one tier (503 on the API)."""
+
+    default_detail = "No commission tiers are configured; staff must add one in the admin."
+    default_code = "tiers_not_configured"
 
 
 # --- tiers -------------------------------------------------------------------------------
@@ -35,7 +39,7 @@ def tier_for_volume(volume: Decimal, tier_list: list[CommissionTier] | None = No
     reaches none, so an edited table never leaves an agent without a rate)."""
     tier_list = tier_list if tier_list is not None else tiers()
     if not tier_list:
-        raise NoTierConfigured("No commission tiers are configured; add one in the admin.")
+        raise NoTierConfigured()
     reached = [t for t in tier_list if t.min_volume <= volume]
     return reached[-1] if reached else tier_list[0]
 
@@ -148,9 +152,7 @@ def dashboard(*, agent) -> dict:
         "remaining_to_next_tier": standing.remaining,
         "progress_percent": standing.progress_percent,
         "totals": totals_by_state(agent=agent),
-        "has_payout_account": AgentPayoutAccount.objects.filter(agent=agent, is_active=True)
-        .exclude(stripe_account_id="")
-        .exists(),
+        "has_payout_account": agent.pk in connected_accounts([agent.pk]),
     }
 
 

@@ -16,7 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from commissions import selectors
-from commissions.models import AgentTier, Commission, Payout
+from commissions.models import DEFAULT_TIERS, AgentTier, Commission, CommissionTier, Payout
 from commissions.money import commission_amount, round_money, to_minor_units
 from commissions.payments import PaymentError, TransferBackend, TransientPaymentError, get_transfer_backend
 from foodxchange.services import record_audit
@@ -33,8 +33,28 @@ def _money(value: Decimal) -> str:
 # --- tiers ---------------------------------------------------------------------------------
 
 
+def ensure_tier_table() -> None:
+    """Conversions must always find a rate: if the tier table is empty (everything
+    deleted by hand, or a flushed database), restore the default tiers and say so."""
+    if CommissionTier.objects.exists():
+        return
+    with transaction.atomic():
+        for name, rate, min_volume in DEFAULT_TIERS:
+            tier, created = CommissionTier.objects.get_or_create(
+                name=name, defaults={"rate": rate, "min_volume": min_volume}
+            )
+            if created:
+                record_audit(
+                    action="commissions.tier.restored",
+                    target=tier,
+                    after={"name": name, "rate": str(rate), "min_volume": str(min_volume)},
+                )
+    logger.warning("commission tier table was empty; default tiers restored")
+
+
 def refresh_agent_tier(*, agent, as_of: datetime | None = None, actor=None, reason: str = "recompute") -> AgentTier:
     """Stores the agent's current tier; a change is audit-logged and notified."""
+    ensure_tier_table()
     now = timezone.now()
     standing = selectors.tier_standing(agent=agent, as_of=as_of or now)
     with transaction.atomic():
@@ -54,7 +74,7 @@ def refresh_agent_tier(*, agent, as_of: datetime | None = None, actor=None, reas
                 after={"tier": standing.tier.name, "volume": _money(standing.volume), "reason": reason},
             )
             return row
-        row = AgentTier.objects.select_for_update().select_related("tier").get(pk=row.pk)
+        row = AgentTier.objects.select_for_update(of=("self",)).select_related("tier").get(pk=row.pk)
         old_tier = row.tier
         row.volume = standing.volume
         row.computed_at = now
@@ -118,6 +138,7 @@ def record_commission_for_deal(*, deal: Deal) -> Commission | None:
     if existing is not None:
         return existing
     agent = deal.agent
+    ensure_tier_table()
     standing = selectors.tier_standing(agent=agent, as_of=deal.closed_at, exclude_deal_id=deal.pk)
     with transaction.atomic():
         try:
@@ -174,7 +195,7 @@ def reverse_commission_for_deal(*, deal: Deal, actor=None, reason: str = "", req
     way: the reversal is an approved clawback that the agent's next payout nets."""
     with transaction.atomic():
         original = (
-            Commission.objects.select_for_update()
+            Commission.objects.select_for_update(of=("self",))
             .filter(deal=deal, kind=Commission.Kind.COMMISSION)
             .select_related("agent")
             .first()
@@ -321,7 +342,8 @@ def claim_payouts(*, actor=None, request=None, report: PayoutRunReport | None = 
     report = report if report is not None else PayoutRunReport()
     created: list[int] = []
     with transaction.atomic():
-        rows = list(selectors.payable_rows().select_for_update(skip_locked=True).select_related("agent"))
+        # of=("self",): lock ledger rows only, never the agents' user rows.
+        rows = list(selectors.payable_rows().select_for_update(skip_locked=True, of=("self",)).select_related("agent"))
         groups = selectors.group_payable(rows)
         accounts = selectors.connected_accounts({agent_id for agent_id, _ in groups})
         for (agent_id, currency), group in groups.items():
@@ -371,7 +393,7 @@ def settle_payout(*, payout_id: int, backend: TransferBackend, actor=None, reque
     (after first asking Stripe whether the transfer already exists)."""
     with transaction.atomic():
         payout = (
-            Payout.objects.select_for_update(skip_locked=True)
+            Payout.objects.select_for_update(skip_locked=True, of=("self",))
             .select_related("agent")
             .filter(pk=payout_id, status=Payout.Status.PENDING)
             .first()
@@ -456,6 +478,10 @@ def run_payouts(*, actor=None, request=None, progress: Callable[[Iterable], Iter
     report = PayoutRunReport()
     backend = get_transfer_backend()
     claim_payouts(actor=actor, request=request, report=report)
+    for line in report.skipped:
+        logger.warning(
+            "payout skipped for agent %s (%s %s): %s", line["agent"], line["amount"], line["currency"], line["reason"]
+        )
     pending = list(Payout.objects.filter(status=Payout.Status.PENDING).order_by("pk").values_list("pk", flat=True))
     for payout_id in progress(pending) if progress else pending:
         outcome, summary = settle_payout(payout_id=payout_id, backend=backend, actor=actor, request=request)

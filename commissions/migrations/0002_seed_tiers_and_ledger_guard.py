@@ -2,7 +2,7 @@ from decimal import Decimal
 
 from django.db import migrations
 
-TIERS = [
+TIERS = [  # kept in step with commissions.models.DEFAULT_TIERS
     ("Bronze", Decimal("5.00"), Decimal("0.00")),
     ("Silver", Decimal("8.00"), Decimal("25000.00")),
     ("Gold", Decimal("11.00"), Decimal("75000.00")),

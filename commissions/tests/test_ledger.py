@@ -238,3 +238,46 @@ def test_foreign_currency_counts_through_the_fx_table(agent, settings):
     settings.COMMISSION_FX_RATES = {}
     c2 = services.record_commission_for_deal(deal=make_deal(agent=agent, value="100.00"))
     assert c2.tier_name == "Bronze"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_conversions_of_one_deal_create_one_commission():
+    import threading
+
+    agent = UserFactory(role="agent")
+    deal = make_deal(agent=agent, value="1000.00")
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def convert():
+        try:
+            barrier.wait()
+            results.append(services.record_commission_for_deal(deal=Deal.objects.get(pk=deal.pk)).pk)
+        except Exception as exc:  # pragma: no cover - surfaced below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=convert) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=30)
+    assert errors == []
+    assert Commission.objects.filter(deal=deal).count() == 1
+    assert results == [Commission.objects.get(deal=deal).pk] * 2
+    assert Notification.objects.filter(kind="commission.earned").count() == 1
+
+
+def test_an_empty_tier_table_is_restored_before_a_conversion(agent, client_for):
+    AgentTier.objects.all().delete()
+    CommissionTier.objects.all().delete()
+    response = client_for(agent).get("/api/v1/commissions/dashboard")
+    assert response.status_code == 503
+    assert response.json()["error"]["code"] == "tiers_not_configured"
+
+    c = services.record_commission_for_deal(deal=make_deal(agent=agent, value="100.00"))
+    assert (c.tier_name, c.amount) == ("Bronze", Decimal("5.00"))
+    assert CommissionTier.objects.count() == 4
+    assert AuditLog.objects.filter(action="commissions.tier.restored").count() == 4
