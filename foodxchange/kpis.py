@@ -1,0 +1,76 @@
+"""The numbers on the staff KPI page (/admin/kpi/): one read per domain."""
+
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from accounts.models import User
+from backups.models import Backup
+from commissions.models import Commission
+from commissions.money import round_money
+from experts.models import ExpertProfile, VerificationRequest
+from leads.models import Deal, Lead
+from realtime.models import Notification
+
+
+def _money_by_currency(queryset, field: str) -> dict[str, Decimal]:
+    rows = queryset.values("currency").annotate(total=Sum(field)).order_by("currency")
+    return {row["currency"]: round_money(row["total"] or 0) for row in rows}
+
+
+def staff_kpis() -> dict[str, Any]:
+    now = timezone.now()
+    week_ago = now - timedelta(days=7)
+    month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+    users = User.objects.aggregate(
+        total=Count("id"),
+        new_this_week=Count("id", filter=Q(date_joined__gte=week_ago)),
+        clients=Count("id", filter=Q(role=User.Role.CLIENT)),
+        experts=Count("id", filter=Q(role=User.Role.EXPERT)),
+        agents=Count("id", filter=Q(role=User.Role.AGENT)),
+    )
+    experts = ExpertProfile.objects.aggregate(
+        total=Count("id"),
+        verified=Count("id", filter=Q(verification_status=ExpertProfile.Verification.VERIFIED, is_active=True)),
+    )
+    experts["verification_queue"] = VerificationRequest.objects.filter(
+        status=VerificationRequest.Status.PENDING
+    ).count()
+
+    live_leads = Lead.objects.filter(deleted_at__isnull=True)
+    by_status = dict(live_leads.values_list("status").annotate(n=Count("id")).order_by())
+    closed = by_status.get(Lead.Status.WON, 0) + by_status.get(Lead.Status.LOST, 0)
+    open_leads = live_leads.exclude(status__in=[Lead.Status.WON, Lead.Status.LOST])
+    leads = {
+        "by_status": {status.label: by_status.get(status.value, 0) for status in Lead.Status},
+        "new_this_week": live_leads.filter(created_at__gte=week_ago).count(),
+        "win_rate": round(by_status.get(Lead.Status.WON, 0) / closed, 3) if closed else None,
+        "pipeline_value": _money_by_currency(open_leads.exclude(estimated_value=None), "estimated_value"),
+        "won_this_month": _money_by_currency(
+            Deal.objects.filter(closed_at__gte=month_start, status=Deal.Status.WON), "value"
+        ),
+    }
+    commissions = {
+        status.label: _money_by_currency(Commission.objects.filter(status=status.value), "amount")
+        for status in (Commission.Status.PENDING, Commission.Status.APPROVED, Commission.Status.PAID)
+    }
+    last_backup = Backup.objects.exclude(kind=Backup.Kind.SAFETY).order_by("-created_at").first()
+    last_verified = Backup.objects.filter(status=Backup.Status.VERIFIED).order_by("-created_at").first()
+    return {
+        "generated_at": now,
+        "users": users,
+        "experts": experts,
+        "leads": leads,
+        "commissions": commissions,
+        "backups": {
+            "last": last_backup,
+            "last_verified": last_verified,
+            "hours_since_verified": (
+                round((now - last_verified.created_at).total_seconds() / 3600, 1) if last_verified else None
+            ),
+        },
+        "notifications_unread": Notification.objects.filter(read_at__isnull=True).count(),
+    }

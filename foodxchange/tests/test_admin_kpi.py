@@ -1,0 +1,52 @@
+from decimal import Decimal
+
+import pytest
+
+from accounts.tests.factories import UserFactory
+from leads.models import Deal, Lead
+
+pytestmark = pytest.mark.django_db
+
+
+def test_kpi_page_needs_staff(client):
+    response = client.get("/admin/kpi/")
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+    client.force_login(UserFactory(role="agent"))
+    assert client.get("/admin/kpi/").status_code == 302
+
+
+def test_kpi_page_shows_marketplace_figures(client, admin_user):
+    agent = UserFactory(role="agent")
+    Lead.objects.create(
+        company_name="Acme Dairy",
+        contact_name="Dee",
+        email="dee@acme.com",
+        country="NL",
+        estimated_value=Decimal("12000.00"),
+        currency="EUR",
+        created_by=agent,
+        assigned_to=agent,
+    )
+    won = Lead.objects.create(
+        company_name="Baker Bros",
+        contact_name="Bo",
+        email="bo@baker.com",
+        country="US",
+        status=Lead.Status.WON,
+        created_by=agent,
+        assigned_to=agent,
+    )
+    Deal.objects.create(lead=won, agent=agent, value=Decimal("5000.00"), currency="USD")
+    client.force_login(admin_user)
+    response = client.get("/admin/kpi/")
+    assert response.status_code == 200
+    kpis = response.context["kpis"]
+    assert kpis["leads"]["pipeline_value"] == {"EUR": Decimal("12000.00")}
+    assert kpis["leads"]["won_this_month"] == {"USD": Decimal("5000.00")}
+    assert kpis["leads"]["win_rate"] == 1.0
+    assert kpis["users"]["agents"] == 1
+    assert b"12000.00 EUR" in response.content
+
+    index = client.get("/admin/")
+    assert b"/admin/kpi/" in index.content
