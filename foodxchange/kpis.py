@@ -1,6 +1,7 @@
 """The numbers on the staff KPI page (/admin/kpi/): one read per domain."""
 
 from datetime import timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.db.models import Count, Q, Sum
