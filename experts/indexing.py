@@ -50,18 +50,52 @@ def words_of(text: str) -> set[str]:
     return set(_WORD.findall(text.lower()))
 
 
-def build_document(profile: ExpertProfile) -> str:
-    """Needs specializations, certifications and active services prefetched."""
+def compose_document(
+    *,
+    display_name: str,
+    headline: str,
+    specializations: Iterable[str],
+    certifications: Iterable[tuple[str, str]],
+    services: Iterable[tuple[str, str]],
+    city: str,
+    bio: str,
+) -> str:
     parts = [
-        profile.display_name,
-        profile.headline,
-        " ".join(s.name for s in profile.specializations.all()),
-        " ".join(f"{c.name} {c.issuer}" for c in profile.certifications.all()),
-        " ".join(f"{sv.title} {sv.description}" for sv in profile.services.all()),
-        profile.city,
-        profile.bio,
+        display_name,
+        headline,
+        " ".join(specializations),
+        " ".join(f"{name} {issuer}" for name, issuer in certifications),
+        " ".join(f"{title} {description}" for title, description in services),
+        city,
+        bio,
     ]
     return " ".join(p for p in parts if p).lower()
+
+
+def build_document(profile: ExpertProfile) -> str:
+    """Needs specializations, certifications and active services prefetched."""
+    return compose_document(
+        display_name=profile.display_name,
+        headline=profile.headline,
+        specializations=[s.name for s in profile.specializations.all()],
+        certifications=[(c.name, c.issuer) for c in profile.certifications.all()],
+        services=[(sv.title, sv.description) for sv in profile.services.all()],
+        city=profile.city,
+        bio=profile.bio,
+    )
+
+
+def display_name_of(user) -> str:
+    return user.get_full_name() or user.email.split("@")[0]
+
+
+def refresh_vectors(expert_ids: list[int]) -> None:
+    """PostgreSQL: recomputes the stored tsvectors of these experts and their services."""
+    if connection.vendor != "postgresql" or not expert_ids:
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(_PROFILE_VECTOR_SQL, [expert_ids])
+        cursor.execute(_SERVICE_VECTOR_SQL, [expert_ids])
 
 
 def add_terms(words: Iterable[str]) -> None:
@@ -88,12 +122,9 @@ def _refresh_chunk(ids: list[int]) -> None:
     )
     vocabulary: set[str] = set()
     for profile in profiles:
-        profile.display_name = profile.user.get_full_name() or profile.user.email.split("@")[0]
+        profile.display_name = display_name_of(profile.user)
         profile.search_document = build_document(profile)
         vocabulary |= words_of(profile.search_document)
     ExpertProfile.objects.bulk_update(profiles, ["display_name", "search_document"], batch_size=500)
     add_terms(vocabulary)
-    if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(_PROFILE_VECTOR_SQL, [ids])
-            cursor.execute(_SERVICE_VECTOR_SQL, [ids])
+    refresh_vectors(ids)
