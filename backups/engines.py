@@ -137,9 +137,11 @@ class PostgresEngine:
 
     def verify(self, dump: Path) -> dict[str, int]:
         """Restore into a temporary database, count its rows, drop it."""
+        from psycopg import sql
+
         scratch = f"{self.dbname[:30]}_verify_{uuid.uuid4().hex[:12]}"
         with self._connect("postgres", autocommit=True) as admin:
-            admin.execute(f'CREATE DATABASE "{scratch}" TEMPLATE template0')
+            admin.execute(sql.SQL("CREATE DATABASE {} TEMPLATE template0").format(sql.Identifier(scratch)))
         try:
             self._run(
                 [
@@ -157,7 +159,7 @@ class PostgresEngine:
                 return self._count_rows(cursor)
         finally:
             with self._connect("postgres", autocommit=True) as admin:
-                admin.execute(f'DROP DATABASE IF EXISTS "{scratch}" WITH (FORCE)')
+                admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(scratch)))
 
     def restore_live(self, dump: Path) -> None:
         """Replace the live database in one transaction: all or nothing."""

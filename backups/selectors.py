@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -119,11 +118,9 @@ def plan_retention(
     )
 
 
-def retention_plan(*, now: datetime | None = None) -> RetentionPlan:
+def retention_plan() -> RetentionPlan:
     """The plan over every stored archive (pending and running ones are not candidates)."""
     candidates = Backup.objects.filter(status__in=(*Backup.RESTORABLE, Backup.Status.VERIFICATION_FAILED))
-    if now is not None:
-        candidates = candidates.filter(created_at__lte=now)
     return plan_retention(
         list(candidates),
         newest_verified=newest_verified_backup(),

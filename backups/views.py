@@ -92,6 +92,7 @@ class BackupStatusView(APIView):
 
 class BackupVerifyView(APIView):
     permission_classes = [IsAdmin]
+    throttle_scope = "write"  # a GET by contract, but it queues real work
 
     @extend_schema(
         summary="Verify a backup by restoring it into a scratch database",

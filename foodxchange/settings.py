@@ -389,7 +389,7 @@ BACKUP_DAILY_HOUR_UTC = env.int("BACKUP_DAILY_HOUR_UTC", default=2)
 BACKUP_TEMP_DIR = env.str("BACKUP_TEMP_DIR", default="")
 BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 BACKUP_LOCK_TIMEOUT_SECONDS = env.int("BACKUP_LOCK_TIMEOUT_SECONDS", default=60)
-
+BACKUP_STALE_AFTER_HOURS = env.int("BACKUP_STALE_AFTER_HOURS", default=6)
 
 # --- commissions ---
 # Tier thresholds are in COMMISSION_BASE_CURRENCY. Deals in other currencies count

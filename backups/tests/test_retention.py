@@ -4,6 +4,7 @@ N days, M ISO weeks and K months that have one, plus the newest verified backup.
 from datetime import UTC, datetime
 
 import pytest
+import time_machine
 from django.core.files.base import ContentFile
 
 from backups import services
@@ -40,13 +41,14 @@ def backups(settings):
         make("b9", "2026-09-30T02:00", S.VERIFIED),  # beyond 2 months, but the newest verified
         make("b10", "2026-08-01T02:00", S.VERIFIED),  # an older verified one
         make("b11", "2026-11-24T11:00", S.VERIFICATION_FAILED),  # newest of its day, but unusable
-        make("b12", "2026-11-24T11:30", S.PENDING),  # in progress: not a candidate
+        make("b12", "2026-11-24T11:30", S.PENDING),  # in progress (30 min): not a candidate
         make("b13", "2026-11-20T02:00", S.FAILED),  # no archive: not a candidate
     ]
     return {b.error: b for b in made}
 
 
 @pytest.mark.django_db
+@time_machine.travel("2026-11-24T12:00:00Z", tick=False)
 def test_cleanup_keeps_exactly_what_the_policy_says(backups):
     result = services.cleanup_backups()
 
@@ -86,3 +88,29 @@ def test_newest_verified_survives_a_zero_policy(settings):
     result = services.cleanup_backups()
     assert result["kept"] == [str(verified.pk)]
     assert result["deleted"] == [str(newer.pk)]
+
+
+@pytest.mark.django_db
+@time_machine.travel("2026-11-24T12:00:00Z", tick=False)
+def test_cleanup_fails_backups_and_jobs_whose_worker_was_lost(settings):
+    from accounts.tests.factories import UserFactory
+    from backups.models import BackupJob
+    from realtime.models import Notification
+
+    admin = UserFactory(role="admin", is_staff=True)
+    settings.BACKUP_STALE_AFTER_HOURS = 6
+    lost = make("lost", "2026-11-24T05:00", S.RUNNING)
+    recent = make("recent", "2026-11-24T07:00", S.PENDING)
+    stuck_job = BackupJob.objects.create(kind=BackupJob.Kind.RESTORE, status=BackupJob.Status.RUNNING)
+    BackupJob.objects.filter(pk=stuck_job.pk).update(created_at=datetime(2026, 11, 24, 1, tzinfo=UTC))
+
+    result = services.cleanup_backups()
+
+    assert sorted(result["stale_failed"]) == sorted([str(lost.pk), str(stuck_job.pk)])
+    lost.refresh_from_db()
+    recent.refresh_from_db()
+    stuck_job.refresh_from_db()
+    assert lost.status == S.FAILED and "within 6 h" in lost.error
+    assert recent.status == S.PENDING
+    assert stuck_job.status == BackupJob.Status.FAILED
+    assert Notification.objects.get(user=admin, kind="backup.failed").payload["backup_id"] == str(lost.pk)
