@@ -77,7 +77,14 @@ def _admins():
     return get_user_model().objects.filter(is_active=True).filter(Q(is_staff=True) | Q(role="admin"))
 
 
-def _alert(*, backup: Backup, stage: str, error: str) -> None:
+def _describe(exc: BaseException) -> str:
+    """Our own errors are written for the operator; anything else gets its type."""
+    if isinstance(exc, BackupError | crypto.BackupCryptoError | archive.ArchiveError):
+        return str(exc)
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _alert(*, backup: Backup, stage: str, error: str, exc_info: bool = False) -> None:
     """Error log line plus a ``backup.failed`` notification to every admin. Called
     inside the transaction that records the failure, so they agree."""
     logger.error(
@@ -85,6 +92,7 @@ def _alert(*, backup: Backup, stage: str, error: str) -> None:
         stage,
         backup.id,
         error,
+        exc_info=exc_info,
         extra={"backup_id": str(backup.id), "stage": stage, "kind": backup.kind},
     )
     payload = {"backup_id": str(backup.id), "stage": stage, "kind": backup.kind, "error": error[:500]}
@@ -178,10 +186,9 @@ def run_backup(*, backup_id, progress: Progress = None) -> Backup:
             )
     except Exception as exc:
         if stored_name:
-            storage.delete(stored_name)
-        error = (
-            f"{type(exc).__name__}: {exc}" if not isinstance(exc, BackupError | crypto.BackupCryptoError) else str(exc)
-        )
+            with contextlib.suppress(Exception):  # best effort: never leave a half-recorded archive
+                storage.delete(stored_name)
+        error = _describe(exc)
         with transaction.atomic():
             Backup.objects.filter(pk=backup.pk).update(
                 status=Backup.Status.FAILED,
@@ -190,7 +197,9 @@ def run_backup(*, backup_id, progress: Progress = None) -> Backup:
                 error=error,
             )
             backup.refresh_from_db()
-            _alert(backup=backup, stage="backup", error=error)
+            # A traceback only where the cause is not already in the message.
+            unexpected = not isinstance(exc, BackupError | crypto.BackupCryptoError | engines.EngineError)
+            _alert(backup=backup, stage="backup", error=error, exc_info=unexpected)
         return backup
     backup.refresh_from_db()
     logger.info(
@@ -246,9 +255,7 @@ def verify_backup(*, backup: Backup, progress: Progress = None) -> dict[str, Any
                 + ", ".join(sorted(mismatches)[:10])
             )
     except Exception as exc:
-        error = (
-            str(exc) if isinstance(exc, BackupError | crypto.BackupCryptoError | archive.ArchiveError) else repr(exc)
-        )
+        error = _describe(exc)
         with transaction.atomic():
             Backup.objects.filter(pk=backup.pk).update(
                 status=Backup.Status.VERIFICATION_FAILED,
@@ -551,7 +558,7 @@ def run_job(*, job_id, progress: Progress = None) -> BackupJob:
         if not isinstance(exc, BackupError):
             logger.exception("backup job %s failed", job.pk)
         BackupJob.objects.filter(pk=job.pk).update(
-            status=BackupJob.Status.FAILED, finished_at=timezone.now(), error=str(exc) or repr(exc)
+            status=BackupJob.Status.FAILED, finished_at=timezone.now(), error=_describe(exc)
         )
     else:
         BackupJob.objects.filter(pk=job.pk).update(
