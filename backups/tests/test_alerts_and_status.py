@@ -9,7 +9,7 @@ from backups import selectors, services
 from backups.models import Backup
 from realtime.models import Notification
 
-transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+transactional = pytest.mark.django_db(transaction=True)
 
 
 @transactional

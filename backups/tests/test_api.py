@@ -9,7 +9,7 @@ from accounts.tests.factories import UserFactory
 from backups import services
 from backups.models import Backup, BackupJob
 
-transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+transactional = pytest.mark.django_db(transaction=True)
 
 ENDPOINTS = [
     ("post", "/api/v1/backup/create"),

@@ -7,7 +7,7 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from backups.models import Backup
 
-transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+transactional = pytest.mark.django_db(transaction=True)
 
 
 def run(*args, stdin: str | None = None, monkeypatch=None) -> tuple[str, str]:

@@ -8,7 +8,7 @@ from backups import services
 from backups.models import Backup
 from backups.tests.helpers import database_snapshot, media_snapshot, mutate_data, seed_data
 
-transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+transactional = pytest.mark.django_db(transaction=True)
 
 
 @transactional

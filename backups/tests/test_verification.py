@@ -13,7 +13,7 @@ from backups.models import Backup
 from backups.tests.conftest import make_key
 from realtime.models import Notification
 
-transactional = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+transactional = pytest.mark.django_db(transaction=True)
 
 
 def stored_path(backup: Backup):
