@@ -6,6 +6,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.apps import apps
 from django.db.models import Avg, Count, Q, QuerySet, Sum
+from django.db.models.functions import Lower
 
 from foodxchange.api.permissions import is_admin
 from leads.models import Lead, LeadEvent, WhatsAppMessage
@@ -67,10 +68,17 @@ def verified_expert_counts(specialization_ids: set[int] | None = None) -> dict[i
 
 def duplicate_of(*, email: str = "", phone: str = "", exclude_id: int | None = None) -> tuple[str, Lead] | None:
     """The live lead sharing this email (case-insensitive) or phone, with the field that
-    matched; ``None`` when the contact is new."""
-    checks = [("email", Q(email__iexact=email)) if email else None, ("phone", Q(phone=phone)) if phone else None]
+    matched; ``None`` when the contact is new. One query per field, each spelled like
+    its partial unique index (an OR of both would scan the table)."""
+    leads = Lead.objects.alive().alias(email_lower=Lower("email")).order_by()
+    if exclude_id is not None:
+        leads = leads.exclude(pk=exclude_id)
+    checks = [
+        ("email", Q(email_lower=email.lower()) & ~Q(email="")) if email else None,
+        ("phone", Q(phone=phone) & ~Q(phone="")) if phone else None,
+    ]
     for field_name, condition in filter(None, checks):
-        found = Lead.objects.alive().filter(condition).exclude(pk=exclude_id).first()
+        found = leads.filter(condition).first()
         if found:
             return field_name, found
     return None

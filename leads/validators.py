@@ -1,9 +1,16 @@
 """Field rules shared by the API, the CSV import and the admin."""
 
+import functools
 import zoneinfo
 
 import phonenumbers
 from django.core.exceptions import ValidationError
+
+
+@functools.cache
+def known_timezones() -> frozenset[str]:
+    # available_timezones() walks the tz database on disk on every call.
+    return frozenset(zoneinfo.available_timezones())
 
 
 def normalize_phone(raw: str, *, country: str | None = None) -> str:
@@ -29,7 +36,7 @@ def timezone_for_phone(e164: str) -> str | None:
         zones = phone_timezones.time_zones_for_number(phonenumbers.parse(e164))
     except phonenumbers.NumberParseException:
         return None
-    return zones[0] if len(zones) == 1 and zones[0] in zoneinfo.available_timezones() else None
+    return zones[0] if len(zones) == 1 and zones[0] in known_timezones() else None
 
 
 def normalize_country(raw: str) -> str:
@@ -42,5 +49,5 @@ def normalize_country(raw: str) -> str:
 
 
 def validate_timezone_name(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
+    if value not in known_timezones():
         raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. 'Europe/Paris').")

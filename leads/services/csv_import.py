@@ -14,11 +14,12 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
-from django.db.models import Q
+from django.db import transaction
 from rest_framework import exceptions
 
 from accounts.models import User
 from experts.models import Specialization
+from leads import selectors
 from leads.models import Lead
 from leads.services.pipeline import DuplicateLead, create_lead
 
@@ -56,6 +57,7 @@ HEADER_ALIASES: dict[str, str] = {
     "whatsapp_opt_in": "whatsapp_opt_in",
     "opt_in": "whatsapp_opt_in",
 }
+CHUNK_ROWS = 200
 REQUIRED_COLUMNS = {"company_name", "contact_name", "country"}
 ALLOWED_EXTENSIONS = (".csv", ".txt")
 TRUE_WORDS = {"1", "true", "yes", "y", "x"}
@@ -179,53 +181,81 @@ def import_leads_csv(
     """Imports the leads in ``file``. ``agent`` receives them (default: the actor when
     an agent). ``progress(n)`` is called once per processed row. Rows are numbered
     as in a spreadsheet: the header is row 1, the first lead row 2."""
-    from leads.serializers import LeadInputSerializer
-
     _, rows = read_rows(file, name=name)
     result = ImportResult()
     specializations = _specializations()
-    seen_emails: set[str] = set()
-    seen_phones: set[str] = set()
-    for number, row in enumerate(rows, start=2):
-        data, row_errors = _row_data(row, specializations)
-        serializer = LeadInputSerializer(data=data)
-        if not serializer.is_valid():
-            row_errors.extend(_flatten(serializer.errors))
-        if row_errors:
-            seen = set()
-            for field_name, message in row_errors:
-                if field_name not in seen:
-                    seen.add(field_name)
-                    result.errors.append({"row": number, "field": field_name, "message": message})
-            _tick(progress)
-            continue
-        validated = dict(serializer.validated_data)
-        email, phone = validated.get("email", "").lower(), validated.get("phone", "")
-        matched = _duplicate_field(email, phone, seen_emails, seen_phones)
-        if matched:
-            result.duplicates += 1
-            result.duplicate_rows.append({"row": number, "field": matched})
-            _tick(progress)
-            continue
-        if agent is not None:
-            validated["assigned_to"] = agent
-        try:
-            lead = create_lead(actor=actor, data=validated, check_duplicates=False)
-        except DuplicateLead as exc:  # created concurrently by someone else
-            result.duplicates += 1
-            result.duplicate_rows.append({"row": number, "field": next(iter(exc.detail))})
-        except exceptions.ValidationError as exc:
-            detail = exc.detail if isinstance(exc.detail, dict) else {"row": exc.detail}
-            result.errors.extend({"row": number, "field": f, "message": m} for f, m in _flatten(detail))
-        else:
-            result.created += 1
-            result.created_ids.append(lead.pk)
-        if email:
-            seen_emails.add(email)
-        if phone:
-            seen_phones.add(phone)
-        _tick(progress)
+    supply = selectors.verified_expert_counts()
+    seen: tuple[set[str], set[str]] = (set(), set())  # emails, phones earlier in the file
+    for start in range(0, len(rows), CHUNK_ROWS):
+        # Rows commit in chunks (one commit per row is what makes a large import slow);
+        # each row still runs in its own savepoint, so a failing row leaves nothing behind.
+        with transaction.atomic():
+            for offset, row in enumerate(rows[start : start + CHUNK_ROWS]):
+                _import_row(
+                    row,
+                    start + offset + 2,
+                    actor=actor,
+                    agent=agent,
+                    result=result,
+                    seen=seen,
+                    specializations=specializations,
+                    supply=supply,
+                )
+                _tick(progress)
     return result
+
+
+def _import_row(
+    row: dict[str, str],
+    number: int,
+    *,
+    actor: User | None,
+    agent: User | None,
+    result: ImportResult,
+    seen: tuple[set[str], set[str]],
+    specializations: dict[str, Specialization],
+    supply: dict[int, int],
+) -> None:
+    """Validates and creates one row, recording the outcome in ``result``."""
+    from leads.serializers import LeadInputSerializer
+
+    data, row_errors = _row_data(row, specializations)
+    serializer = LeadInputSerializer(data=data)
+    if not serializer.is_valid():
+        row_errors.extend(_flatten(serializer.errors))
+    if row_errors:
+        reported: set[str] = set()
+        for field_name, message in row_errors:
+            if field_name not in reported:  # the first problem of each field
+                reported.add(field_name)
+                result.errors.append({"row": number, "field": field_name, "message": message})
+        return
+
+    validated = dict(serializer.validated_data)
+    email, phone = validated.get("email", "").lower(), validated.get("phone", "")
+    seen_emails, seen_phones = seen
+    matched = _duplicate_field(email, phone, seen_emails, seen_phones)
+    if matched:
+        result.duplicates += 1
+        result.duplicate_rows.append({"row": number, "field": matched})
+        return
+    if agent is not None:
+        validated["assigned_to"] = agent
+    try:
+        lead = create_lead(actor=actor, data=validated, check_duplicates=False, supply=supply)
+    except DuplicateLead as exc:  # created concurrently by someone else
+        result.duplicates += 1
+        result.duplicate_rows.append({"row": number, "field": next(iter(exc.detail))})
+    except exceptions.ValidationError as exc:
+        detail = exc.detail if isinstance(exc.detail, dict) else {"row": exc.detail}
+        result.errors.extend({"row": number, "field": f, "message": m} for f, m in _flatten(detail))
+    else:
+        result.created += 1
+        result.created_ids.append(lead.pk)
+    if email:
+        seen_emails.add(email)
+    if phone:
+        seen_phones.add(phone)
 
 
 def _duplicate_field(email: str, phone: str, seen_emails: set[str], seen_phones: set[str]) -> str | None:
@@ -233,15 +263,8 @@ def _duplicate_field(email: str, phone: str, seen_emails: set[str], seen_phones:
         return "email"
     if phone and phone in seen_phones:
         return "phone"
-    condition = Q()
-    if email:
-        condition |= Q(email__iexact=email)
-    if phone:
-        condition |= Q(phone=phone)
-    existing = Lead.objects.alive().filter(condition).values_list("email", "phone").first()
-    if existing is None:
-        return None
-    return "email" if email and existing[0].lower() == email else "phone"
+    duplicate = selectors.duplicate_of(email=email, phone=phone)
+    return duplicate[0] if duplicate else None
 
 
 def _tick(progress: Callable[[int], None] | None) -> None:

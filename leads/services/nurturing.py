@@ -89,6 +89,14 @@ def run_nurturing(*, now: dt.datetime | None = None) -> NurtureRun:
         if sequence is None or not sequence.applies_to(lead.status):
             run.skipped["no_sequence"] += 1
             continue
+        # Cheap checks first: quiet hours and the cap need no query.
+        if in_quiet_hours(lead, now):
+            run.skipped["quiet_hours"] += 1
+            continue
+        agent = lead.owner
+        if sent_today[agent.pk] >= cap:
+            run.skipped["daily_cap"] += 1
+            continue
         step, last_nurture = _next_step(lead, steps_of[sequence.pk])
         if step is None:
             run.skipped["sequence_done"] += 1
@@ -96,13 +104,6 @@ def run_nurturing(*, now: dt.datetime | None = None) -> NurtureRun:
         last_touch = max(filter(None, [lead.created_at, lead.last_contacted_at, lead.last_inbound_at, last_nurture]))
         if now - last_touch < dt.timedelta(days=step.wait_days):
             run.skipped["not_due"] += 1
-            continue
-        if in_quiet_hours(lead, now):
-            run.skipped["quiet_hours"] += 1
-            continue
-        agent = lead.owner
-        if sent_today[agent.pk] >= cap:
-            run.skipped["daily_cap"] += 1
             continue
         try:
             _, created = queue_whatsapp(

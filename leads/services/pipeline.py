@@ -133,9 +133,17 @@ def _lock(lead: Lead) -> Lead:
     return Lead.objects.select_for_update().get(pk=lead.pk)
 
 
-def create_lead(*, actor: User | None, data: dict[str, Any], request=None, check_duplicates: bool = True) -> Lead:
+def create_lead(
+    *,
+    actor: User | None,
+    data: dict[str, Any],
+    request=None,
+    check_duplicates: bool = True,
+    supply: dict[int, int] | None = None,
+) -> Lead:
     """Creates a lead from validated ``data``. An agent creating a lead works it: it
-    is assigned to them unless ``data`` names someone else."""
+    is assigned to them unless ``data`` names someone else. ``supply`` (verified
+    experts per specialization) can be passed by bulk callers to score without a query."""
     with transaction.atomic():
         if check_duplicates:
             _ensure_unique_contact(email=data.get("email", ""), phone=data.get("phone", ""))
@@ -149,7 +157,13 @@ def create_lead(*, actor: User | None, data: dict[str, Any], request=None, check
         if assigned_to is not None:
             initial["assigned_to"] = (None, assigned_to.pk)
         record_event(lead=lead, kind=LeadEvent.Kind.CREATED, actor=actor, changes=initial)
-        recompute_score(lead=lead)
+        if supply is None and lead.specialization_id:
+            supply = selectors.verified_expert_counts({lead.specialization_id})
+        # A new lead has no messages or notes yet: nothing else to count.
+        inputs = scoring.ScoreInputs(
+            verified_experts=(supply or {}).get(lead.specialization_id, 0), inbound_messages=0, notes=0
+        )
+        _store_score(lead, *scoring.score_lead(lead, inputs, now=timezone.now()))
     return lead
 
 
@@ -321,7 +335,10 @@ def _score_inputs(lead: Lead, supply: dict[int, int] | None = None) -> scoring.S
 def recompute_score(*, lead: Lead, supply: dict[int, int] | None = None, now: dt.datetime | None = None) -> Lead:
     """Scores the lead and stores the score with its breakdown (no history row: the
     score is derived, not a change someone made)."""
-    score, breakdown = scoring.score_lead(lead, _score_inputs(lead, supply), now=now or timezone.now())
+    return _store_score(lead, *scoring.score_lead(lead, _score_inputs(lead, supply), now=now or timezone.now()))
+
+
+def _store_score(lead: Lead, score: int, breakdown: dict) -> Lead:
     Lead.objects.filter(pk=lead.pk).update(score=score, score_breakdown=breakdown)
     lead.score, lead.score_breakdown = score, breakdown
     return lead

@@ -70,6 +70,15 @@ def test_mixed_file_reports_exactly_the_good_bad_and_duplicate_rows(agent_client
     assert LeadEvent.objects.filter(kind="created").count() == 2
 
 
+def test_rows_across_commit_chunks_report_the_same(agent_client, mixed_csv, monkeypatch):
+    from leads.services import csv_import
+
+    monkeypatch.setattr(csv_import, "CHUNK_ROWS", 3)
+    body = upload(agent_client, mixed_csv).json()
+    assert (body["created"], body["duplicates"], len(body["errors"])) == (2, 2, 7)
+    assert [d["row"] for d in body["duplicate_rows"]] == [4, 7]
+
+
 def test_reimporting_the_same_file_creates_nothing_new(agent_client, mixed_csv):
     first = upload(agent_client, mixed_csv).json()
     second = upload(agent_client, mixed_csv).json()
