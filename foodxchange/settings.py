@@ -349,10 +349,15 @@ PRESENCE_TIMEOUT_SECONDS = env.int("PRESENCE_TIMEOUT_SECONDS", default=60)
 PRESENCE_HEARTBEAT_SECONDS = env.int("PRESENCE_HEARTBEAT_SECONDS", default=20)
 PRESENCE_STATUS_TTL_SECONDS = env.int("PRESENCE_STATUS_TTL_SECONDS", default=12 * 3600)
 # Dotted path of the WhatsApp sender used for notification fan-out (see realtime/delivery.py).
-NOTIFICATION_WHATSAPP_SENDER = env.str(
-    "NOTIFICATION_WHATSAPP_SENDER", default="realtime.delivery.LeadsWhatsAppSender"
-)
+NOTIFICATION_WHATSAPP_SENDER = env.str("NOTIFICATION_WHATSAPP_SENDER", default="realtime.delivery.LeadsWhatsAppSender")
 NOTIFICATION_DELIVERY_MAX_RETRIES = env.int("NOTIFICATION_DELIVERY_MAX_RETRIES", default=5)
+# redis-py pools refuse (rather than queue) requests past their size, 100 by default; a
+# wave of sockets joining groups at once needs more. Redis allows 10,000 clients.
+CHANNEL_LAYER_MAX_CONNECTIONS = env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000)
+if REDIS_URL:
+    CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
+        {"address": REDIS_URL, "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS}
+    ]
 
 # --- backups ---
 # Archives go to their own named storage: a private local folder by default, an
