@@ -354,9 +354,16 @@ NOTIFICATION_DELIVERY_MAX_RETRIES = env.int("NOTIFICATION_DELIVERY_MAX_RETRIES",
 # redis-py pools refuse (rather than queue) requests past their size, 100 by default; a
 # wave of sockets joining groups at once needs more. Redis allows 10,000 clients.
 CHANNEL_LAYER_MAX_CONNECTIONS = env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000)
+# redis-py's default 5 s read timeout equals channels-redis's 5 s blocking pop: an idle
+# consumer's receive would time out and crash its socket. Keep it well above 5 s.
+CHANNEL_LAYER_SOCKET_TIMEOUT = env.int("CHANNEL_LAYER_SOCKET_TIMEOUT", default=30)
 if REDIS_URL:
     CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [
-        {"address": REDIS_URL, "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS}
+        {
+            "address": REDIS_URL,
+            "max_connections": CHANNEL_LAYER_MAX_CONNECTIONS,
+            "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
+        }
     ]
 
 # --- backups ---
