@@ -44,7 +44,7 @@ def filter_leads(
         queryset = queryset.filter(
             Q(company_name__icontains=q) | Q(contact_name__icontains=q) | Q(email__icontains=q) | Q(phone__contains=q)
         )
-    return queryset.select_related("assigned_to", "created_by", "specialization")
+    return queryset.select_related("assigned_to", "created_by", "specialization", "deal")
 
 
 def _expert_model():

@@ -44,7 +44,7 @@ TAGS = ["leads"]
 def _lead_for(request, pk: int) -> Lead:
     lead = (
         selectors.visible_leads(request.user)
-        .select_related("assigned_to", "created_by", "specialization")
+        .select_related("assigned_to", "created_by", "specialization", "deal")
         .filter(pk=pk)
         .first()
     )

@@ -6,6 +6,7 @@ importing the same file again creates nothing new."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import re
@@ -14,12 +15,15 @@ from dataclasses import dataclass, field
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models.functions import Lower
 from rest_framework import exceptions
+from rest_framework.serializers import Serializer
 
 from accounts.models import User
 from experts.models import Specialization
-from leads import selectors
+from leads import selectors, validators
 from leads.models import Lead
 from leads.services.pipeline import DuplicateLead, create_lead
 
@@ -154,7 +158,7 @@ def _row_data(row: dict[str, str], specializations: dict[str, Specialization]) -
         if spec is None:
             errors.append(("specialization", f"Unknown specialization {row['specialization']!r}."))
         else:
-            data["specialization"] = spec.pk
+            data["specialization"] = spec
     opt_in = row.get("whatsapp_opt_in", "").lower()
     if opt_in in TRUE_WORDS:
         data["whatsapp_opt_in"] = True
@@ -181,16 +185,21 @@ def import_leads_csv(
     """Imports the leads in ``file``. ``agent`` receives them (default: the actor when
     an agent). ``progress(n)`` is called once per processed row. Rows are numbered
     as in a spreadsheet: the header is row 1, the first lead row 2."""
+    from leads.serializers import LeadInputSerializer
+
     _, rows = read_rows(file, name=name)
     result = ImportResult()
+    validator = LeadInputSerializer()  # one instance: building the fields per row is costly
     specializations = _specializations()
     supply = selectors.verified_expert_counts()
-    seen: tuple[set[str], set[str]] = (set(), set())  # emails, phones earlier in the file
+    seen: tuple[set[str], set[str]] = (set(), set())  # emails, phones already taken
     for start in range(0, len(rows), CHUNK_ROWS):
+        chunk = rows[start : start + CHUNK_ROWS]
+        _add_existing_contacts(chunk, seen)
         # Rows commit in chunks (one commit per row is what makes a large import slow);
         # each row still runs in its own savepoint, so a failing row leaves nothing behind.
         with transaction.atomic():
-            for offset, row in enumerate(rows[start : start + CHUNK_ROWS]):
+            for offset, row in enumerate(chunk):
                 _import_row(
                     row,
                     start + offset + 2,
@@ -200,6 +209,7 @@ def import_leads_csv(
                     seen=seen,
                     specializations=specializations,
                     supply=supply,
+                    validator=validator,
                 )
                 _tick(progress)
     return result
@@ -215,14 +225,15 @@ def _import_row(
     seen: tuple[set[str], set[str]],
     specializations: dict[str, Specialization],
     supply: dict[int, int],
+    validator: Serializer,
 ) -> None:
     """Validates and creates one row, recording the outcome in ``result``."""
-    from leads.serializers import LeadInputSerializer
-
     data, row_errors = _row_data(row, specializations)
-    serializer = LeadInputSerializer(data=data)
-    if not serializer.is_valid():
-        row_errors.extend(_flatten(serializer.errors))
+    specialization = data.pop("specialization", None)  # already resolved: no lookup per row
+    try:
+        validated = {**validator.run_validation(data), "specialization": specialization}
+    except exceptions.ValidationError as exc:
+        row_errors.extend(_flatten(exc.detail if isinstance(exc.detail, dict) else {"row": exc.detail}))
     if row_errors:
         reported: set[str] = set()
         for field_name, message in row_errors:
@@ -231,7 +242,6 @@ def _import_row(
                 result.errors.append({"row": number, "field": field_name, "message": message})
         return
 
-    validated = dict(serializer.validated_data)
     email, phone = validated.get("email", "").lower(), validated.get("phone", "")
     seen_emails, seen_phones = seen
     matched = _duplicate_field(email, phone, seen_emails, seen_phones)
@@ -242,7 +252,7 @@ def _import_row(
     if agent is not None:
         validated["assigned_to"] = agent
     try:
-        lead = create_lead(actor=actor, data=validated, check_duplicates=False, supply=supply)
+        lead = create_lead(actor=actor, data=validated, check_duplicates=False, supply=supply, notify_assignee=False)
     except DuplicateLead as exc:  # created concurrently by someone else
         result.duplicates += 1
         result.duplicate_rows.append({"row": number, "field": next(iter(exc.detail))})
@@ -258,13 +268,30 @@ def _import_row(
         seen_phones.add(phone)
 
 
+def _add_existing_contacts(chunk: list[dict[str, str]], seen: tuple[set[str], set[str]]) -> None:
+    """Loads the live leads sharing an email or phone with ``chunk`` in two queries, so
+    rows are checked against memory. Phones are compared as E.164, so the raw cells
+    are normalised the way validation will normalise them."""
+    emails = {row["email"].lower() for row in chunk if row.get("email")}
+    phones = set()
+    for row in chunk:
+        if row.get("phone"):
+            with contextlib.suppress(DjangoValidationError):  # reported when the row is validated
+                phones.add(validators.normalize_phone(row["phone"], country=row.get("country")))
+    live = Lead.objects.alive().order_by()
+    if emails:
+        taken = live.alias(email_lower=Lower("email")).filter(email_lower__in=emails).exclude(email="")
+        seen[0].update(email.lower() for email in taken.values_list("email", flat=True))
+    if phones:
+        seen[1].update(live.filter(phone__in=phones).values_list("phone", flat=True))
+
+
 def _duplicate_field(email: str, phone: str, seen_emails: set[str], seen_phones: set[str]) -> str | None:
     if email and email in seen_emails:
         return "email"
     if phone and phone in seen_phones:
         return "phone"
-    duplicate = selectors.duplicate_of(email=email, phone=phone)
-    return duplicate[0] if duplicate else None
+    return None
 
 
 def _tick(progress: Callable[[int], None] | None) -> None:

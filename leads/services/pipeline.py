@@ -140,10 +140,12 @@ def create_lead(
     request=None,
     check_duplicates: bool = True,
     supply: dict[int, int] | None = None,
+    notify_assignee: bool = True,
 ) -> Lead:
     """Creates a lead from validated ``data``. An agent creating a lead works it: it
-    is assigned to them unless ``data`` names someone else. ``supply`` (verified
-    experts per specialization) can be passed by bulk callers to score without a query."""
+    is assigned to them unless ``data`` names someone else, who is then notified
+    (bulk imports pass ``notify_assignee=False``). ``supply`` (verified experts per
+    specialization) lets bulk callers score without a query."""
     with transaction.atomic():
         if check_duplicates:
             _ensure_unique_contact(email=data.get("email", ""), phone=data.get("phone", ""))
@@ -152,18 +154,20 @@ def create_lead(
             assigned_to = actor
         lead = Lead(**data, created_by=actor, assigned_to=assigned_to)
         _clean(lead)
+        if supply is None and lead.specialization_id:
+            supply = selectors.verified_expert_counts({lead.specialization_id})
+        # Scored before the insert (one write): a new lead has no messages or notes yet.
+        inputs = scoring.ScoreInputs(
+            verified_experts=(supply or {}).get(lead.specialization_id, 0), inbound_messages=0, notes=0
+        )
+        lead.score, lead.score_breakdown = scoring.score_lead(lead, inputs, now=timezone.now())
         _save_unique(lead, email=lead.email, phone=lead.phone)
         initial = {name: (None, _field_value(lead, name)) for name in EDITABLE_FIELDS if _field_value(lead, name)}
         if assigned_to is not None:
             initial["assigned_to"] = (None, assigned_to.pk)
-        record_event(lead=lead, kind=LeadEvent.Kind.CREATED, actor=actor, changes=initial)
-        if supply is None and lead.specialization_id:
-            supply = selectors.verified_expert_counts({lead.specialization_id})
-        # A new lead has no messages or notes yet: nothing else to count.
-        inputs = scoring.ScoreInputs(
-            verified_experts=(supply or {}).get(lead.specialization_id, 0), inbound_messages=0, notes=0
-        )
-        _store_score(lead, *scoring.score_lead(lead, inputs, now=timezone.now()))
+        event = record_event(lead=lead, kind=LeadEvent.Kind.CREATED, actor=actor, changes=initial)
+        if notify_assignee and assigned_to is not None and assigned_to != actor:
+            _notify_assigned(lead, assigned_to, event)
     return lead
 
 
@@ -251,13 +255,17 @@ def assign_lead(*, lead: Lead, agent: User, actor: User | None, request=None) ->
             after={"assigned_to": agent.pk},
             request=request,
         )
-        notify(
-            user=agent,
-            kind="lead.assigned",
-            payload={"lead_id": lead.pk, "company_name": lead.company_name},
-            idempotency_key=f"lead:{lead.pk}:assigned:{event.pk}",
-        )
+        _notify_assigned(lead, agent, event)
     return lead
+
+
+def _notify_assigned(lead: Lead, agent: User, event: LeadEvent) -> None:
+    notify(
+        user=agent,
+        kind="lead.assigned",
+        payload={"lead_id": lead.pk, "company_name": lead.company_name},
+        idempotency_key=f"lead:{lead.pk}:assigned:{event.pk}",
+    )
 
 
 def add_note(*, lead: Lead, actor: User | None, body: str) -> LeadNote:

@@ -80,6 +80,7 @@ def test_add_through_admin_uses_the_service(staff, admin_user):
     assert (lead.phone, lead.email, lead.country) == ("+49301234567", "zed@admin.example", "DE")
     assert lead.created_by == admin_user and lead.assigned_to == agent
     assert lead.events.filter(kind="created").exists() and lead.score > 0
+    assert Notification.objects.filter(user=agent, kind="lead.assigned", payload__lead_id=lead.pk).count() == 1
 
 
 def _change_data(lead, **overrides):
@@ -168,6 +169,7 @@ def test_import_view(staff):
     assert response.context["result"].created == 1
     assert b"Enter a valid email address" in response.content
     assert Lead.objects.get().assigned_to == agent
+    assert not Notification.objects.exists()  # bulk imports do not notify row by row
 
     response = staff.post(url, {"file": SimpleUploadedFile("l.pdf", b"%PDF-1.4")})
     assert "not a CSV" in str(response.context["form"].errors["file"])

@@ -372,3 +372,25 @@ def test_analytics_counts_own_leads_for_agents_and_all_for_admins(client_for, ag
 def test_analytics_with_no_leads(agent_client):
     body = agent_client.get("/api/v1/leads/analytics").json()
     assert body["total"] == 0 and body["conversion_rate"] == "0.0000" and body["average_score"] is None
+
+
+def test_a_lead_created_for_someone_else_notifies_them(admin_client):
+    agent = UserFactory(role="agent")
+    from leads import services
+
+    lead = services.create_lead(
+        actor=None,
+        data={"company_name": "A", "contact_name": "B", "email": "n@x.example", "country": "US", "assigned_to": agent},
+    )
+    assert Notification.objects.get(user=agent).payload == {"lead_id": lead.pk, "company_name": "A"}
+
+
+def test_list_query_count_does_not_grow_with_the_page(agent_client, agent_user, django_assert_max_num_queries):
+    for status in ("new", "won", "won", "contacted"):
+        lead = LeadFactory(created_by=agent_user, status=status)
+        if status == "won":
+            from leads.models import Deal
+
+            Deal.objects.create(lead=lead, agent=agent_user, value=Decimal("1.00"), currency="USD")
+    with django_assert_max_num_queries(4):  # user, count, page (+ nothing per lead)
+        assert agent_client.get("/api/v1/leads/list").json()["count"] == 4
