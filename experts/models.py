@@ -46,6 +46,9 @@ class Specialization(models.Model):
         return self.name
 
 
+VISIBLE = models.Q(is_active=True, verification_status="verified")
+
+
 class ExpertProfile(models.Model):
     """The public face of an expert user. Search columns (``display_name``,
     ``search_document``, ``search_vector``) are derived data, kept up to date by
@@ -95,10 +98,16 @@ class ExpertProfile(models.Model):
 
     class Meta:
         ordering = ["id"]
+        # Partial indexes over the searchable experts, one per sort order: a search
+        # reads them in order and stops after a page (or the search window).
         indexes = [
-            models.Index(fields=["verification_status", "is_active", "rating_avg"], name="expert_visible_rating_idx"),
-            models.Index(fields=["hourly_rate"], name="expert_rate_idx"),
-            models.Index(fields=["years_experience"], name="expert_experience_idx"),
+            models.Index(
+                fields=["-rating_avg", "-rating_count", "id"], condition=VISIBLE, name="expert_visible_rating_idx"
+            ),
+            models.Index(fields=["hourly_rate", "id"], condition=VISIBLE, name="expert_visible_price_idx"),
+            models.Index(
+                fields=["-years_experience", "-rating_avg", "id"], condition=VISIBLE, name="expert_visible_exp_idx"
+            ),
         ]
         constraints = [
             models.CheckConstraint(

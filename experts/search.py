@@ -59,8 +59,9 @@ class ExpertSearchParams:
     available_from: datetime | None = None
     available_to: datetime | None = None
     sort: str = "relevance"
-    # Filled while searching: typo corrections applied and the free-time shortlist.
-    corrections: dict[str, list[str]] = field(default_factory=dict)
+    # Filled while searching: typo corrections applied (None: not looked up yet) and
+    # the free-time shortlist.
+    corrections: dict[str, list[str]] | None = None
     _available_ids: dict[str, list[int]] = field(default_factory=dict)
 
     def logged_filters(self) -> dict[str, Any]:
@@ -109,20 +110,23 @@ def build_tsquery(words: list[str], corrections: dict[str, list[str]]) -> Search
     return SearchQuery(" & ".join(groups), search_type="raw", config=SEARCH_CONFIG)
 
 
-def _apply_text(qs: QuerySet, params: ExpertSearchParams, *, annotate: bool) -> QuerySet:
+def _apply_text(qs: QuerySet, params: ExpertSearchParams, *, annotate: bool, match: bool = True) -> QuerySet:
+    """Keeps the rows matching ``params.q`` (``match``) and/or adds their ``score``."""
     words = query_words(params.q)
     if not words:
         return qs
     if is_postgres():
-        if not params.corrections:
+        if params.corrections is None:
             params.corrections = _typo_corrections(words)
         query = build_tsquery(words, params.corrections)
-        qs = qs.filter(search_vector=query)
+        if match:
+            qs = qs.filter(search_vector=query)
         if annotate:
             qs = qs.annotate(score=SearchRank(F("search_vector"), query, cover_density=True, normalization=Value(32)))
         return qs
-    for word in words:
-        qs = qs.filter(search_document__icontains=word)
+    if match:
+        for word in words:
+            qs = qs.filter(search_document__icontains=word)
     if annotate:
         points = Value(0)
         for word in words:
@@ -212,18 +216,70 @@ SORTS = {
 }
 
 
+LIST_DEFERRED = ("bio", "search_document", "search_vector")
+
+
 def search_experts(params: ExpertSearchParams) -> QuerySet[ExpertProfile]:
-    """The ordered result set (lazy; the caller paginates). Each row has ``score``."""
+    """Every match, fully ordered (lazy; the caller paginates). Each row has ``score``.
+    The API uses it for searches without text; text searches go through
+    ``ranked_expert_ids`` (bounded work at any catalogue size)."""
     qs = ExpertProfile.objects.all()
     qs = apply_filters(qs, params)
     has_text = bool(query_words(params.q))
     qs = _apply_text(qs, params, annotate=True)
     if not has_text:
         qs = qs.annotate(score=Value(0.0, output_field=FloatField()))
+    return (
+        qs.select_related("user")
+        .prefetch_related("specializations")
+        .defer(*LIST_DEFERRED)
+        .order_by(*_ordering(params, has_text=has_text))
+    )
+
+
+def _ordering(params: ExpertSearchParams, *, has_text: bool) -> list[str]:
     ordering = list(SORTS.get(params.sort, SORTS["relevance"]))
     if params.sort == "relevance" and has_text:
         ordering = ["-score", *ordering]
-    return qs.select_related("user").prefetch_related("specializations").order_by(*ordering)
+    return ordering
+
+
+@dataclass
+class RankedExperts:
+    rows: list[tuple[int, float]]  # (expert id, score) in result order
+    capped: bool  # more matches exist beyond the search window
+
+
+def ranked_expert_ids(params: ExpertSearchParams, *, window: int | None = None) -> RankedExperts:
+    """Text search with bounded work: the first ``window`` matches in the requested
+    sort order (best rated first for relevance; read along a partial index, so a
+    broad word does not scan every match) are ranked by full-text relevance (or kept
+    in the requested order). A query matching fewer experts than the window is
+    ranked exactly over all of them."""
+    window = window or settings.EXPERTS_SEARCH_WINDOW
+    matches = _apply_text(apply_filters(ExpertProfile.objects.all(), params), params, annotate=False)
+    candidates = matches.order_by(*SORTS.get(params.sort, SORTS["relevance"])).values("id")[:window]
+    ranked = _apply_text(ExpertProfile.objects.filter(id__in=candidates), params, annotate=True, match=False)
+    rows = list(ranked.order_by(*_ordering(params, has_text=True)).values_list("id", "score"))
+    return RankedExperts(rows=[(pk, float(score or 0.0)) for pk, score in rows], capped=len(rows) >= window)
+
+
+def load_experts(rows: list[tuple[int, float]]) -> list[ExpertProfile]:
+    """The profiles of one result page, in ``rows`` order, with their ``score``."""
+    scores = dict(rows)
+    profiles = {
+        p.pk: p
+        for p in ExpertProfile.objects.filter(id__in=scores)
+        .select_related("user")
+        .prefetch_related("specializations")
+        .defer(*LIST_DEFERRED)
+    }
+    page = []
+    for pk, _ in rows:
+        if pk in profiles:
+            profiles[pk].score = scores[pk]
+            page.append(profiles[pk])
+    return page
 
 
 def corrected_query(params: ExpertSearchParams) -> str | None:

@@ -68,14 +68,21 @@ class ExpertSearchView(GenericAPIView, SearchView):
         description="Free text over name, headline, bio, specializations, services and certifications "
         "(typos tolerated on PostgreSQL), with filters and sorts. Only verified, active experts unless "
         "staff pass `verified=false`. `max_rate` compares rates in `currency` (default USD). "
-        "`search_id` identifies this search for click-through events.",
+        "`search_id` identifies this search for click-through events. Text searches rank the first "
+        "EXPERTS_SEARCH_WINDOW matches (default 500) in the sort order; `count_capped` says more exist.",
         parameters=[ExpertSearchQuerySerializer],
         responses={200: ExpertSearchResponseSerializer, **error_responses(400, 403, 429)},
         auth=[],
     )
     def get(self, request):
         params = expert_params(request)
-        page = self.paginate_queryset(search.search_experts(params))
+        capped = False
+        if search.query_words(params.q):
+            ranked = search.ranked_expert_ids(params)
+            capped = ranked.capped
+            page = search.load_experts(self.paginate_queryset(ranked.rows))
+        else:
+            page = self.paginate_queryset(search.search_experts(params))
         paginator = self.paginator
         log = services.log_search(
             query=params.q,
@@ -91,6 +98,7 @@ class ExpertSearchView(GenericAPIView, SearchView):
         response = paginator.get_paginated_response(ExpertListSerializer(page, many=True, context=context).data)
         response.data["search_id"] = str(log.pk)
         response.data["corrected_query"] = search.corrected_query(params)
+        response.data["count_capped"] = capped
         return response
 
 

@@ -481,6 +481,7 @@ class ExpertSearchResponseSerializer(serializers.Serializer):
     previous = serializers.URLField(allow_null=True)
     search_id = serializers.UUIDField()
     corrected_query = serializers.CharField(allow_null=True)
+    count_capped = serializers.BooleanField()
     results = ExpertListSerializer(many=True)
 
 

@@ -11,7 +11,7 @@ from typing import Any
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
@@ -350,6 +350,10 @@ def log_search(
     first_position: int = 1,
 ) -> SearchLog:
     with transaction.atomic():
+        if connection.vendor == "postgresql":
+            # Analytics, not money: do not wait for the WAL flush on every search.
+            with connection.cursor() as cursor:
+                cursor.execute("SET LOCAL synchronous_commit = off")
         log = SearchLog.objects.create(
             query=query[:200],
             normalized_query=normalized_query[:200],

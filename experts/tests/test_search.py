@@ -247,3 +247,15 @@ def test_search_log_time_is_utc(api_client, marketplace):
 
 def ids_of(body: dict) -> list[int]:
     return [r["id"] for r in body["results"]]
+
+
+def test_text_search_ranks_within_the_search_window(api_client, marketplace, settings):
+    settings.EXPERTS_SEARCH_WINDOW = 1
+    body = api_client.get(URL, {"q": "microbiology"}).json()
+    # Of the two matches, the window holds the best rated one ("partial", 4.9).
+    assert (body["count"], body["count_capped"]) == (1, True)
+    assert ids_of(body) == [marketplace["partial"].pk]
+    settings.EXPERTS_SEARCH_WINDOW = 50
+    body = api_client.get(URL, {"q": "microbiology", "page_size": 1, "page": 2}).json()
+    assert (body["count"], body["count_capped"]) == (2, False)
+    assert ids_of(body) == [marketplace["partial"].pk]
