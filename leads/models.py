@@ -299,6 +299,15 @@ class NurtureSequence(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self):
+        from django.core.exceptions import ValidationError
+
+        if not isinstance(self.statuses, list):
+            raise ValidationError({"statuses": 'A list of pipeline statuses, e.g. ["new", "contacted"].'})
+        unknown = sorted(set(self.statuses) - set(Lead.Status.values))
+        if unknown:
+            raise ValidationError({"statuses": f"Unknown pipeline status(es): {', '.join(unknown)}."})
+
     def applies_to(self, status: str) -> bool:
         return not self.statuses or status in self.statuses
 

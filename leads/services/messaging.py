@@ -181,6 +181,8 @@ def deliver_message(*, message_id: int) -> WhatsAppMessage:
         message.status_updated_at = now
         message.save(update_fields=["status", "provider_sid", "sent_at", "status_updated_at"])
         Lead.objects.filter(pk=lead.pk).update(last_contacted_at=now)
+        lead.last_contacted_at = now
+        recompute_score(lead=lead)  # recency moved
     return message
 
 

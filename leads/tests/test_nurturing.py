@@ -160,3 +160,12 @@ def test_in_quiet_hours_handles_windows_and_bad_zones(settings):
 def test_the_beat_task_is_scheduled_and_reports(sequence):
     assert BEAT_SCHEDULE["leads.nurturing"]["task"] == "leads.tasks.run_nurturing"
     assert run_nurturing_task.apply().get() == {"sent": 0, "skipped": {}}
+
+
+def test_sequence_statuses_are_validated():
+    from django.core.exceptions import ValidationError
+
+    sequence = NurtureSequenceFactory.build(statuses=["new", "maybe"])
+    with pytest.raises(ValidationError):
+        sequence.full_clean()
+    NurtureSequenceFactory.build(name="ok", statuses=["new", "contacted"]).full_clean()
