@@ -53,28 +53,34 @@ def ensure_tier_table() -> None:
 
 
 def refresh_agent_tier(*, agent, as_of: datetime | None = None, actor=None, reason: str = "recompute") -> AgentTier:
-    """Stores the agent's current tier; a change is audit-logged and notified."""
+    """Stores the agent's current tier; a change is audit-logged and notified. The
+    volume is read under the row lock, so racing refreshes serialise and the last one
+    stores the newest figure."""
     ensure_tier_table()
     now = timezone.now()
-    standing = selectors.tier_standing(agent=agent, as_of=as_of or now)
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                row, created = AgentTier.objects.get_or_create(
-                    agent=agent,
-                    defaults={"tier": standing.tier, "volume": standing.volume, "computed_at": now, "changed_at": now},
+        row = AgentTier.objects.select_for_update(of=("self",)).select_related("tier").filter(agent=agent).first()
+        standing = selectors.tier_standing(agent=agent, as_of=as_of or now)
+        if row is None:
+            try:
+                with transaction.atomic():
+                    row = AgentTier.objects.create(
+                        agent=agent, tier=standing.tier, volume=standing.volume, computed_at=now, changed_at=now
+                    )
+            except IntegrityError:  # a concurrent first computation won the insert
+                row = AgentTier.objects.select_for_update(of=("self",)).select_related("tier").get(agent=agent)
+            else:
+                record_audit(
+                    actor=actor,
+                    action="commissions.tier.assigned",
+                    target=row,
+                    after={"tier": standing.tier.name, "volume": _money(standing.volume), "reason": reason},
                 )
-        except IntegrityError:  # a concurrent first computation won the insert
-            row, created = AgentTier.objects.get(agent=agent), False
-        if created:
-            record_audit(
-                actor=actor,
-                action="commissions.tier.assigned",
-                target=row,
-                after={"tier": standing.tier.name, "volume": _money(standing.volume), "reason": reason},
-            )
-            return row
-        row = AgentTier.objects.select_for_update(of=("self",)).select_related("tier").get(pk=row.pk)
+                # Every agent starts in the entry tier; starting higher is news.
+                entry = selectors.tiers()[0]
+                if standing.tier.pk != entry.pk:
+                    _notify_tier_change(agent=agent, row=row, old=entry, standing=standing)
+                return row
         old_tier = row.tier
         row.volume = standing.volume
         row.computed_at = now
@@ -96,19 +102,24 @@ def refresh_agent_tier(*, agent, as_of: datetime | None = None, actor=None, reas
                     "reason": reason,
                 },
             )
-            notify(
-                user=agent,
-                kind="tier.changed",
-                payload={
-                    "from": old_tier.name,
-                    "to": standing.tier.name,
-                    "rate": str(standing.tier.rate),
-                    "direction": "up" if standing.tier.min_volume > old_tier.min_volume else "down",
-                },
-                idempotency_key=f"tier.changed:{agent.pk}:{row.version}",
-            )
+            _notify_tier_change(agent=agent, row=row, old=old_tier, standing=standing)
         row.save(update_fields=fields)
     return row
+
+
+def _notify_tier_change(*, agent, row: AgentTier, old: CommissionTier, standing: selectors.TierStanding) -> None:
+    notify(
+        user=agent,
+        kind="tier.changed",
+        payload={
+            "from": old.name,
+            "to": standing.tier.name,
+            "rate": str(standing.tier.rate),
+            "direction": "up" if standing.tier.min_volume > old.min_volume else "down",
+        },
+        # One notification per version of the agent's tier row, however often retried.
+        idempotency_key=f"tier.changed:{agent.pk}:{row.version}",
+    )
 
 
 def recompute_all_tiers(*, progress: Callable[[Iterable], Iterable] | None = None) -> dict[str, int]:

@@ -226,7 +226,8 @@ def test_nightly_recompute_demotes_when_deals_age_out(agent):
     counts = services.recompute_all_tiers()
     assert counts == {"agents": 1, "changed": 1}
     assert AgentTier.objects.get(agent=agent).tier.name == "Bronze"
-    assert Notification.objects.get(kind="tier.changed").payload["direction"] == "down"
+    directions = [n.payload["direction"] for n in Notification.objects.filter(kind="tier.changed").order_by("pk")]
+    assert directions == ["up", "down"]  # Bronze → Silver on first computation, then back
 
 
 def test_foreign_currency_counts_through_the_fx_table(agent, settings):
@@ -281,3 +282,12 @@ def test_an_empty_tier_table_is_restored_before_a_conversion(agent, client_for):
     assert (c.tier_name, c.amount) == ("Bronze", Decimal("5.00"))
     assert CommissionTier.objects.count() == 4
     assert AuditLog.objects.filter(action="commissions.tier.restored").count() == 4
+
+
+def test_a_first_tier_above_the_entry_tier_is_notified(agent):
+    make_deal(agent=agent, value="26000.00", days_ago=3)
+    c = services.record_commission_for_deal(deal=make_deal(agent=agent, value="100.00"))
+    assert c.tier_name == "Silver"
+    n = Notification.objects.get(user=agent, kind="tier.changed")
+    assert n.payload == {"from": "Bronze", "to": "Silver", "rate": "8.00", "direction": "up"}
+    assert AuditLog.objects.filter(action="commissions.tier.assigned").count() == 1
