@@ -16,7 +16,14 @@ from django.utils.text import slugify
 from faker import Faker
 
 from accounts.models import User
-from experts.indexing import add_terms, compose_document, display_name_of, refresh_vectors, words_of
+from experts.indexing import (
+    add_terms,
+    compose_document,
+    display_name_of,
+    refresh_vectors,
+    stored_document,
+    words_of,
+)
 from experts.models import (
     AvailabilityRule,
     Certification,
@@ -209,7 +216,7 @@ class MarketplaceSeeder:
         AvailabilityRule.objects.bulk_create(rules, batch_size=self.batch_size)
         Certification.objects.bulk_create(certs, batch_size=self.batch_size)
         # Search text was composed with the rows; only the vectors need the database.
-        add_terms(set().union(*(words_of(p.search_document) for p in profiles)))
+        add_terms(set().union(*(plan["words"] for plan in plans)))
         refresh_vectors([p.pk for p in profiles])
 
     def _plan(self, index: int) -> dict:
@@ -299,7 +306,7 @@ class MarketplaceSeeder:
                 )
             )
         profile.display_name = display_name_of(user)
-        profile.search_document = compose_document(
+        document = compose_document(
             display_name=profile.display_name,
             headline=profile.headline,
             specializations=[s.name for s in specializations],
@@ -308,7 +315,9 @@ class MarketplaceSeeder:
             city=profile.city,
             bio=profile.bio,
         )
+        profile.search_document = stored_document(document)
         return {
+            "words": words_of(document),
             "user": user,
             "profile": profile,
             "specializations": specializations,

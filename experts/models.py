@@ -90,7 +90,9 @@ class ExpertProfile(models.Model):
 
     # Derived search columns.
     display_name = models.CharField(max_length=301, blank=True, editable=False)
-    search_document = models.TextField(blank=True, editable=False, help_text="Lower-cased searchable text")
+    search_document = models.TextField(
+        blank=True, editable=False, help_text="Lower-cased searchable text (SQLite search; empty on PostgreSQL)"
+    )
     search_vector = SearchVectorField(null=True, editable=False)
 
     created_at = models.DateTimeField(auto_now_add=True)

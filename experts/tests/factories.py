@@ -44,6 +44,13 @@ class ExpertProfileFactory(factory.django.DjangoModelFactory):
             self.refresh_from_db()
 
 
+def found_by(profile: ExpertProfile, q: str) -> bool:
+    """Whether a text search for ``q`` (any verification status) finds ``profile``."""
+    from experts.search import ExpertSearchParams, search_experts
+
+    return search_experts(ExpertSearchParams(q=q, include_unverified=True)).filter(pk=profile.pk).exists()
+
+
 def make_expert(*, specializations=(), services=(), certifications=(), **fields) -> ExpertProfile:
     """An expert with related rows, indexed after they exist."""
     user_fields = {k: fields.pop(k) for k in ("first_name", "last_name", "timezone") if k in fields}

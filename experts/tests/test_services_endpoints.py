@@ -1,7 +1,7 @@
 import pytest
 
 from experts.models import ExpertService
-from experts.tests.factories import make_expert, spec
+from experts.tests.factories import found_by, make_expert, spec
 
 pytestmark = pytest.mark.django_db
 
@@ -31,7 +31,7 @@ def test_expert_creates_lists_updates_and_deletes_a_service(client_for, expert_p
     assert created["price"] == "450.00"
     assert created["expert"] == expert_profile.pk
     expert_profile.refresh_from_db()
-    assert "haccp plan review" in expert_profile.search_document
+    assert found_by(expert_profile, "haccp plan review")
 
     listed = client.get(URL).json()
     assert listed["count"] == 1
