@@ -180,9 +180,10 @@ def leaderboard(*, period: str, viewer, limit: int = 50, now: datetime | None = 
     """Agents ranked by net earnings (commissions minus clawbacks, not cancelled) in
     the current calendar period, in the base currency. Equal earnings share a rank and
     the next rank skips ("1, 1, 3"); within a tie, agents are listed by name."""
+    now = now or timezone.now()
     start = period_start(period, now)
     rows = (
-        Commission.objects.filter(created_at__gte=start)
+        Commission.objects.filter(created_at__gte=start, created_at__lte=now)
         .exclude(status=Commission.Status.CANCELLED)
         .values("agent_id", "currency")
         .annotate(total=Sum("amount"), deals=Count("id", filter=Q(kind=Commission.Kind.COMMISSION)))
@@ -246,7 +247,7 @@ def analytics(*, agent=None, months: int = 12, now: datetime | None = None) -> d
         by_month[cursor.strftime("%Y-%m")] = ZERO
         cursor = (cursor + timedelta(days=32)).replace(day=1)
     monthly = (
-        ledger.filter(created_at__gte=first)
+        ledger.filter(created_at__gte=first, created_at__lte=now)
         .annotate(month=TruncMonth("created_at", tzinfo=UTC))
         .values("month", "currency")
         .annotate(total=Sum("amount"))

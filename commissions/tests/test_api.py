@@ -245,8 +245,11 @@ def test_leaderboard_orders_by_earnings_and_shares_ranks_on_ties(client_for, age
 
 
 def test_leaderboard_periods_count_only_rows_created_inside_them(client_for, agent, admin_user):
-    commission_for(agent, "1000.00")
+    c = commission_for(agent, "1000.00")
     now = timezone.now()
+    # Nothing after "now" counts either.
+    before = c.created_at - timedelta(microseconds=1)
+    assert selectors.leaderboard(period="year", viewer=admin_user, now=before)["results"] == []
     for period in ("month", "quarter", "year"):
         board = selectors.leaderboard(period=period, viewer=admin_user, now=now)
         assert [e["agent_id"] for e in board["results"]] == [agent.pk]
