@@ -95,7 +95,17 @@ def _alert(*, backup: Backup, stage: str, error: str, exc_info: bool = False) ->
         exc_info=exc_info,
         extra={"backup_id": str(backup.id), "stage": stage, "kind": backup.kind},
     )
-    payload = {"backup_id": str(backup.id), "stage": stage, "kind": backup.kind, "error": error[:500]}
+    titles = {"backup": "Backup failed", "verify": "Backup verification failed"}
+    payload = {
+        "backup_id": str(backup.id),
+        "stage": stage,
+        "kind": backup.kind,
+        "error": error[:500],
+        # Used by the email and WhatsApp copies.
+        "title": titles.get(stage, "Restore rollback failed"),
+        "message": f"The {backup.kind} backup {backup.id} failed ({stage}): {error[:300]}",
+        "url": f"{settings.PUBLIC_BASE_URL}/admin/backups/backup/{backup.id}/change/",
+    }
     for admin in _admins():
         notify(
             user=admin,

@@ -27,12 +27,11 @@ def test_a_failed_backup_alerts_every_admin_once_and_logs_an_error(settings, cap
     assert backup.finished_at is not None and not backup.storage_name
     alerts = Notification.objects.filter(kind="backup.failed")
     assert sorted(alerts.values_list("user_id", flat=True)) == sorted(a.pk for a in admins)
-    assert alerts.first().payload == {
-        "backup_id": str(backup.id),
-        "stage": "backup",
-        "kind": "scheduled",
-        "error": backup.error,
-    }
+    payload = alerts.first().payload
+    assert payload["backup_id"] == str(backup.id) and payload["stage"] == "backup"
+    assert payload["kind"] == "scheduled" and payload["error"] == backup.error
+    assert payload["title"] == "Backup failed" and str(backup.id) in payload["message"]
+    assert payload["url"].endswith(f"/admin/backups/backup/{backup.id}/change/")
     errors = [r for r in caplog.records if r.levelno == logging.ERROR and "backup.failed" in r.getMessage()]
     assert len(errors) == 1 and str(backup.id) in errors[0].getMessage()
     store = Path(services.backup_storage().location)
