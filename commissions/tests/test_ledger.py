@@ -291,3 +291,20 @@ def test_a_first_tier_above_the_entry_tier_is_notified(agent):
     n = Notification.objects.get(user=agent, kind="tier.changed")
     assert n.payload == {"from": "Bronze", "to": "Silver", "rate": "8.00", "direction": "up"}
     assert AuditLog.objects.filter(action="commissions.tier.assigned").count() == 1
+
+
+def test_converting_a_lead_twice_books_one_commission(agent):
+    from foodxchange.api.errors import Conflict
+    from leads.services import convert_lead
+    from leads.tests.factories import LeadFactory as LeadsLeadFactory
+
+    lead = LeadsLeadFactory(created_by=agent, assigned_to=agent)
+    deal, commission = convert_lead(lead=lead, actor=agent, value=Decimal("1234.50"), currency="usd")
+    assert (commission.deal_id, commission.amount, commission.currency) == (deal.pk, Decimal("61.73"), "USD")
+    counts = (Commission.objects.count(), Notification.objects.filter(kind="commission.earned").count())
+    with pytest.raises(Conflict):
+        convert_lead(lead=lead, actor=agent, value=Decimal("1234.50"), currency="USD")
+    assert (Commission.objects.count(), Notification.objects.filter(kind="commission.earned").count()) == counts
+    # And the ledger call itself, repeated for that deal, adds nothing.
+    assert services.record_commission_for_deal(deal=deal).pk == commission.pk
+    assert Commission.objects.count() == counts[0] == 1
