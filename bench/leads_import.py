@@ -32,6 +32,8 @@ def configure(work: Path) -> None:
     os.environ["LOG_FORMAT"] = "text"
     os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
     os.environ["WHATSAPP_BACKEND"] = "recording"
+    # No quiet hours, so the nurturing pass sends (up to the daily cap) whatever the clock says.
+    os.environ["LEADS_QUIET_HOURS_START"] = os.environ["LEADS_QUIET_HOURS_END"] = "0"
     os.environ["THROTTLE_RATES"] = "search=100000/min,write=100000/min,upload=100000/min"
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foodxchange.settings")
     import django
