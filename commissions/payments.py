@@ -24,6 +24,10 @@ class PaymentError(Exception):
     """The provider refused the transfer; retrying the same request will not help."""
 
 
+class PaymentsNotConfigured(PaymentError):
+    """The selected backend lacks its credentials; nothing was attempted."""
+
+
 class TransientPaymentError(PaymentError):
     """Network trouble, rate limit or a provider outage: retry later with the same key."""
 
@@ -58,7 +62,7 @@ class StripeBackend:
         import stripe
 
         if not settings.STRIPE_SECRET_KEY:
-            raise PaymentError("PAYMENTS_BACKEND=stripe needs STRIPE_SECRET_KEY.")
+            raise PaymentsNotConfigured("PAYMENTS_BACKEND=stripe needs STRIPE_SECRET_KEY.")
         self._stripe = stripe
         base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
         # The SDK retries network failures itself, re-sending the same idempotency key.

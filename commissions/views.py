@@ -11,6 +11,7 @@ from rest_framework.views import APIView
 
 from commissions import selectors, services
 from commissions.models import Commission, CommissionTier
+from commissions.payments import PaymentsNotConfigured
 from commissions.serializers import (
     CommissionAnalyticsQuerySerializer,
     CommissionAnalyticsSerializer,
@@ -26,6 +27,7 @@ from commissions.serializers import (
     CommissionSerializer,
     CommissionTierSerializer,
 )
+from foodxchange.api.errors import ServiceUnavailable
 from foodxchange.api.permissions import IsAdmin, IsAgent, IsAgentOrAdmin, is_admin
 from foodxchange.api.schema import error_responses
 
@@ -195,7 +197,7 @@ class PayoutView(APIView):
         "call pays nothing twice. Agents without a connected payout account are reported under "
         "`skipped`.",
         request=CommissionPayoutRequestSerializer,
-        responses={200: CommissionPayoutReportSerializer, **error_responses(400, 401, 403)},
+        responses={200: CommissionPayoutReportSerializer, **error_responses(400, 401, 403, 503)},
     )
     def post(self, request):
         serializer = CommissionPayoutRequestSerializer(data=request.data)
@@ -211,7 +213,10 @@ class PayoutView(APIView):
                 "carried_forward": plan.carried_forward,
             }
         else:
-            report = services.run_payouts(actor=request.user, request=request)
+            try:
+                report = services.run_payouts(actor=request.user, request=request)
+            except PaymentsNotConfigured as exc:
+                raise ServiceUnavailable(f"Payouts are not configured: {exc}")
             body = {"dry_run": False, **asdict(report)}
         return Response(CommissionPayoutReportSerializer(body).data)
 

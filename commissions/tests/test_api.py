@@ -363,3 +363,14 @@ def test_tiers_for_any_signed_in_user(client_for, role):
         ("Gold", "11.00", "75000.00"),
         ("Platinum", "15.00", "150000.00"),
     ]
+
+
+def test_payout_without_stripe_credentials_is_503_and_claims_nothing(client_for, admin_user, agent, settings):
+    settings.PAYMENTS_BACKEND = "stripe"
+    settings.STRIPE_SECRET_KEY = ""
+    connect_payout_account(agent)
+    c = commission_for(agent, approve_by=admin_user)
+    response = client_for(admin_user).post(url("payout"), {}, format="json")
+    assert response.status_code == 503 and "STRIPE_SECRET_KEY" in response.json()["error"]["message"]
+    assert not Payout.objects.exists()
+    assert Commission.objects.get(pk=c.pk).payout_id is None
