@@ -62,10 +62,44 @@ class WhatsAppSendError(Exception):
 
 
 class Backend(Protocol):
-    def send(self, message: OutgoingMessage) -> SendResult: ...
+    def send(
+        self,
+        *,
+        to: str,
+        body: str,
+        content_sid: str = "",
+        content_variables: dict[str, str] | None = None,
+        status_callback: str = "",
+    ) -> SendResult: ...
 
 
-class TwilioBackend:
+class _BaseBackend:
+    """Keyword arguments in (what other apps call), one ``OutgoingMessage`` inside."""
+
+    def send(
+        self,
+        *,
+        to: str,
+        body: str,
+        content_sid: str = "",
+        content_variables: dict[str, str] | None = None,
+        status_callback: str = "",
+    ) -> SendResult:
+        return self.deliver(
+            OutgoingMessage(
+                to=to,
+                body=body,
+                content_sid=content_sid,
+                content_variables=content_variables or {},
+                status_callback=status_callback,
+            )
+        )
+
+    def deliver(self, message: OutgoingMessage) -> SendResult:
+        raise NotImplementedError
+
+
+class TwilioBackend(_BaseBackend):
     def __init__(self) -> None:
         if not (settings.TWILIO_ACCOUNT_SID and settings.TWILIO_AUTH_TOKEN and settings.TWILIO_WHATSAPP_FROM):
             raise ImproperlyConfigured(
@@ -78,7 +112,7 @@ class TwilioBackend:
             # Point the SDK at another host (a regional proxy, or a local server in tests).
             self.client.api.base_url = settings.TWILIO_API_BASE.rstrip("/")
 
-    def send(self, message: OutgoingMessage) -> SendResult:
+    def deliver(self, message: OutgoingMessage) -> SendResult:
         from twilio.base.exceptions import TwilioRestException
 
         kwargs: dict = {"from_": whatsapp_address(settings.TWILIO_WHATSAPP_FROM), "to": whatsapp_address(message.to)}
@@ -96,17 +130,17 @@ class TwilioBackend:
         return SendResult(sid=sent.sid, status=sent.status or "queued")
 
 
-class ConsoleBackend:
-    def send(self, message: OutgoingMessage) -> SendResult:
+class ConsoleBackend(_BaseBackend):
+    def deliver(self, message: OutgoingMessage) -> SendResult:
         sid = f"console-{uuid.uuid4().hex}"
         logger.info("whatsapp to %s (%s): %s", message.to, message.content_sid or "free-form", message.body)
         return SendResult(sid=sid, status="sent")
 
 
-class RecordingBackend:
+class RecordingBackend(_BaseBackend):
     """Keeps every message in the module-level ``outbox`` list."""
 
-    def send(self, message: OutgoingMessage) -> SendResult:
+    def deliver(self, message: OutgoingMessage) -> SendResult:
         sid = f"SM{uuid.uuid4().hex}"
         outbox.append({"sid": sid, "message": message})
         return SendResult(sid=sid, status="queued")

@@ -157,15 +157,14 @@ def deliver_message(*, message_id: int) -> WhatsAppMessage:
     if not lead.can_receive_whatsapp or lead.deleted_at is not None:
         return _mark_failed(message, code="opted_out", error="The lead opted out or was removed before sending.")
 
-    outgoing = whatsapp.OutgoingMessage(
-        to=message.to_number,
-        body=message.body,
-        content_sid=message.template.content_sid if message.template else "",
-        content_variables=message.variables if message.template else {},
-        status_callback=settings.PUBLIC_BASE_URL + STATUS_PATH,
-    )
     try:
-        result = whatsapp.get_backend().send(outgoing)
+        result = whatsapp.get_backend().send(
+            to=message.to_number,
+            body=message.body,
+            content_sid=message.template.content_sid if message.template else "",
+            content_variables=message.variables if message.template else {},
+            status_callback=settings.PUBLIC_BASE_URL + STATUS_PATH,
+        )
     except whatsapp.WhatsAppSendError as exc:
         return _mark_failed(message, code=exc.code, error=str(exc))
     except Exception as exc:

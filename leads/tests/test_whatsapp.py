@@ -195,7 +195,7 @@ def test_a_message_queued_before_a_stop_is_not_sent(opted_in, template, outbox, 
 @pytest.mark.django_db
 def test_a_provider_refusal_marks_the_message_failed(opted_in, template, agent_user, monkeypatch):
     class Refusing:
-        def send(self, message):
+        def send(self, **message):
             raise whatsapp.WhatsAppSendError("Invalid 'To' number", code="21211")
 
     monkeypatch.setattr(whatsapp, "get_backend", lambda: Refusing())
@@ -432,5 +432,12 @@ def test_unknown_backend_is_a_configuration_error(settings):
 def test_console_backend_logs(settings, caplog):
     settings.WHATSAPP_BACKEND = "console"
     with caplog.at_level("INFO", logger="leads.whatsapp"):
-        result = whatsapp.get_backend().send(whatsapp.OutgoingMessage(to="+14155550100", body="hi"))
+        result = whatsapp.get_backend().send(to="+14155550100", body="hi")
     assert result.sid.startswith("console-") and "hi" in caplog.text
+
+
+def test_other_apps_can_send_with_keywords(outbox):
+    """The notification fan-out (realtime) calls ``get_backend().send(to=..., body=...)``."""
+    result = whatsapp.get_backend().send(to="+14155550100", body="Your lead was assigned")
+    assert result.sid == outbox[0]["sid"]
+    assert outbox[0]["message"] == whatsapp.OutgoingMessage(to="+14155550100", body="Your lead was assigned")
