@@ -349,7 +349,11 @@ class LeadAdmin(admin.ModelAdmin):
             upload = form.cleaned_data["file"]
             try:
                 result = services.import_leads_csv(
-                    file=upload, name=upload.name, actor=request.user, agent=form.cleaned_data["agent"]
+                    file=upload,
+                    name=upload.name,
+                    actor=request.user,
+                    agent=form.cleaned_data["agent"],
+                    request=request,
                 )
             except services.LeadImportError as exc:
                 form.add_error("file", str(exc))

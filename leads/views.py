@@ -319,7 +319,7 @@ class LeadImportView(LeadsView):
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
         try:
-            result = services.import_leads_csv(file=upload, name=upload.name, actor=request.user)
+            result = services.import_leads_csv(file=upload, name=upload.name, actor=request.user, request=request)
         except services.LeadImportError as exc:
             raise exceptions.ValidationError({"file": [str(exc)]})
         return Response(ImportResultSerializer(result.as_dict()).data)

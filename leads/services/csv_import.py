@@ -23,6 +23,7 @@ from rest_framework.serializers import Serializer
 
 from accounts.models import User
 from experts.models import Specialization
+from foodxchange.services import record_audit
 from leads import selectors, validators
 from leads.models import Lead
 from leads.services.pipeline import DuplicateLead, create_lead
@@ -181,6 +182,7 @@ def import_leads_csv(
     agent: User | None = None,
     name: str = "",
     progress: Callable[[int], None] | None = None,
+    request=None,
 ) -> ImportResult:
     """Imports the leads in ``file``. ``agent`` receives them (default: the actor when
     an agent). ``progress(n)`` is called once per processed row. Rows are numbered
@@ -212,6 +214,19 @@ def import_leads_csv(
                     validator=validator,
                 )
                 _tick(progress)
+    record_audit(
+        actor=actor,
+        action="leads.import",
+        after={
+            "file": name,
+            "rows": len(rows),
+            "created": result.created,
+            "duplicates": result.duplicates,
+            "errors": len(result.errors),
+            "agent": agent.pk if agent else None,
+        },
+        request=request,
+    )
     return result
 
 
@@ -252,7 +267,7 @@ def _import_row(
     if agent is not None:
         validated["assigned_to"] = agent
     try:
-        lead = create_lead(actor=actor, data=validated, check_duplicates=False, supply=supply, notify_assignee=False)
+        lead = create_lead(actor=actor, data=validated, check_duplicates=False, supply=supply, bulk=True)
     except DuplicateLead as exc:  # created concurrently by someone else
         result.duplicates += 1
         result.duplicate_rows.append({"row": number, "field": next(iter(exc.detail))})

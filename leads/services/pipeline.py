@@ -140,12 +140,13 @@ def create_lead(
     request=None,
     check_duplicates: bool = True,
     supply: dict[int, int] | None = None,
-    notify_assignee: bool = True,
+    bulk: bool = False,
 ) -> Lead:
     """Creates a lead from validated ``data``. An agent creating a lead works it: it
-    is assigned to them unless ``data`` names someone else, who is then notified
-    (bulk imports pass ``notify_assignee=False``). ``supply`` (verified experts per
-    specialization) lets bulk callers score without a query."""
+    is assigned to them unless ``data`` names someone else, who is then notified.
+    Bulk imports (``bulk=True``) skip the per-lead notification and audit row (the
+    import is audited once) and pass ``supply`` (verified experts per specialization)
+    to score without a query."""
     with transaction.atomic():
         if check_duplicates:
             _ensure_unique_contact(email=data.get("email", ""), phone=data.get("phone", ""))
@@ -166,8 +167,16 @@ def create_lead(
         if assigned_to is not None:
             initial["assigned_to"] = (None, assigned_to.pk)
         event = record_event(lead=lead, kind=LeadEvent.Kind.CREATED, actor=actor, changes=initial)
-        if notify_assignee and assigned_to is not None and assigned_to != actor:
-            _notify_assigned(lead, assigned_to, event)
+        if not bulk:
+            record_audit(
+                actor=actor,
+                action="leads.create",
+                target=lead,
+                after={"source": lead.source, "assigned_to": lead.assigned_to_id},
+                request=request,
+            )
+            if assigned_to is not None and assigned_to != actor:
+                _notify_assigned(lead, assigned_to, event)
     return lead
 
 
@@ -209,6 +218,14 @@ def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any], requ
             record_event(lead=lead, kind=LeadEvent.Kind.UPDATED, actor=actor, changes=diff)
         if status_change:
             record_event(lead=lead, kind=LeadEvent.Kind.STATUS_CHANGED, actor=actor, changes={"status": status_change})
+            record_audit(
+                actor=actor,
+                action="leads.status",
+                target=lead,
+                before={"status": status_change[0]},
+                after={"status": status_change[1]},
+                request=request,
+            )
         recompute_score(lead=lead)
     return lead
 

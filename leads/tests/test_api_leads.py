@@ -53,6 +53,7 @@ def test_agent_creates_a_lead_assigned_to_them_with_e164_phone_history_and_score
     lead = Lead.objects.get()
     event = lead.events.get()
     assert event.kind == "created" and event.actor == agent_user
+    assert AuditLog.objects.filter(action="leads.create", target_id=str(lead.pk), actor=agent_user).exists()
     assert event.changes["company_name"] == {"before": None, "after": "Nordic Dairy AB"}
 
 
@@ -195,6 +196,8 @@ def test_detail_put_patch_and_history(agent_client, agent_user, lead):
     kinds = [h["kind"] for h in history]
     assert kinds[:3] == ["status_changed", "updated", "updated"]
     assert history[0]["changes"] == {"status": {"before": "new", "after": "contacted"}}
+    audit = AuditLog.objects.get(action="leads.status", target_id=str(lead.pk))
+    assert (audit.actor, audit.before, audit.after) == (agent_user, {"status": "new"}, {"status": "contacted"})
     assert history[0]["actor"]["id"] == agent_user.pk
     assert history[2]["changes"]["estimated_value"] == {"before": None, "after": "1500.50"}
     assert history[2]["changes"]["phone"]["after"] == "+14155550199"

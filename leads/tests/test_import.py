@@ -9,6 +9,7 @@ from rest_framework import exceptions
 
 from accounts.tests.factories import UserFactory
 from experts.models import Specialization
+from foodxchange.models import AuditLog
 from leads.models import Lead, LeadEvent
 from leads.tests.factories import LeadFactory
 
@@ -68,6 +69,16 @@ def test_mixed_file_reports_exactly_the_good_bad_and_duplicate_rows(agent_client
     assert good_one.whatsapp_opt_in and good_one.currency == "USD" and good_one.specialization is not None
     assert created.get(company_name="Good Two").phone == "+442079460958"
     assert LeadEvent.objects.filter(kind="created").count() == 2
+    audit = AuditLog.objects.get(action="leads.import")  # one row for the whole file
+    assert audit.actor == agent_user
+    assert audit.after == {
+        "file": "leads.csv",
+        "rows": 10,
+        "created": 2,
+        "duplicates": 2,
+        "errors": 7,
+        "agent": None,
+    }
 
 
 def test_rows_across_commit_chunks_report_the_same(agent_client, mixed_csv, monkeypatch):
