@@ -143,15 +143,15 @@ def _enqueue_delivery(message_id: int) -> None:
     send_whatsapp_message.delay(message_id)
 
 
-def deliver_message(*, message_id: int) -> WhatsAppMessage:
+def deliver_message(*, message_id: int) -> WhatsAppMessage | None:
     """Sends a queued message at most once. The row is claimed (queued → sending) with
     a conditional update before the provider is called, so a retried or duplicated
     task finds it already claimed and does nothing."""
     claimed = WhatsAppMessage.objects.filter(pk=message_id, status=M.QUEUED).update(
         status=M.SENDING, status_updated_at=timezone.now()
     )
-    message = WhatsAppMessage.objects.select_related("lead", "template").get(pk=message_id)
-    if not claimed:
+    message = WhatsAppMessage.objects.select_related("lead", "template").filter(pk=message_id).first()
+    if not claimed or message is None:  # already handled, or gone with its lead
         return message
     lead = message.lead
     if not lead.can_receive_whatsapp or lead.deleted_at is not None:

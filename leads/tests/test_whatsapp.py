@@ -181,6 +181,12 @@ def test_a_task_retried_after_the_send_does_not_send_twice(opted_in, template, o
 
 
 @pytest.mark.django_db
+def test_delivering_a_message_that_no_longer_exists_does_nothing(outbox):
+    assert services.deliver_message(message_id=987654) is None
+    assert outbox == []
+
+
+@pytest.mark.django_db
 def test_a_message_queued_before_a_stop_is_not_sent(opted_in, template, outbox, agent_user):
     message, _ = services.queue_whatsapp(lead=opted_in, actor=agent_user, template=template, variables={"topic": "x"})
     services.record_inbound(from_number=f"whatsapp:{opted_in.phone}", body="STOP", provider_sid="SMin1")
