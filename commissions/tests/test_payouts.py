@@ -300,3 +300,69 @@ def test_real_stripe_sdk_refusal_fails_the_payout(fake_stripe, two_agents):
     report = services.run_payouts()
     assert "No such destination" in report.failed[0]["error"]
     assert Payout.objects.get().status == "failed"
+
+
+def _database_url() -> str:
+    db = connection.settings_dict
+    auth = db["USER"] + (f":{db['PASSWORD']}" if db["PASSWORD"] else "")
+    return f"postgres://{auth}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("lookup", [True, False], ids=["found-by-transfer-group", "deduplicated-by-key"])
+def test_payout_process_killed_mid_transfer_is_retried_without_paying_twice(settings, tmp_path, monkeypatch, lookup):
+    import os
+    import signal
+    import subprocess
+    import sys
+
+    from django.conf import settings as django_settings
+
+    from commissions.tests.file_backend import FileRecordingBackend
+
+    log = tmp_path / "transfers.jsonl"
+    agent = UserFactory(role="agent")
+    connect_payout_account(agent)
+    c = approved_commission(agent, "1000.00")
+    env = {
+        **os.environ,
+        "DATABASE_URL": _database_url(),
+        "PAYMENTS_BACKEND": "commissions.tests.file_backend.FileRecordingBackend",
+        "FX_TRANSFER_LOG": str(log),
+        "FX_HANG_AFTER_TRANSFER": "1",
+    }
+    env.pop("TEST_DATABASE_NAME", None)
+    worker = subprocess.Popen(
+        [sys.executable, "manage.py", "run_payouts"],
+        cwd=django_settings.BASE_DIR,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (log.exists() and log.read_text().strip()):
+            assert worker.poll() is None, "the payout run ended before its transfer"
+            assert time.monotonic() < deadline, "the payout run never reached the transfer"
+            time.sleep(0.05)
+    finally:
+        worker.send_signal(signal.SIGKILL)
+        worker.wait(timeout=30)
+
+    payout = Payout.objects.get()
+    assert payout.status == Payout.Status.PENDING  # transfer made, confirmation lost with the process
+    assert Commission.objects.get(pk=c.pk).status == "approved"
+
+    monkeypatch.setenv("FX_TRANSFER_LOG", str(log))
+    settings.PAYMENTS_BACKEND = "commissions.tests.file_backend.FileRecordingBackend"
+    if not lookup:
+        monkeypatch.setattr(FileRecordingBackend, "find_transfer", lambda self, **kw: None)
+    report = services.run_payouts()
+
+    transfers = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(transfers) == 1 and transfers[0]["idempotency_key"] == payout.idempotency_key
+    payout.refresh_from_db()
+    assert payout.status == Payout.Status.PAID and payout.transfer_id == transfers[0]["id"]
+    assert [p["payout_id"] for p in report.paid] == [payout.pk]
+    assert Commission.objects.get(pk=c.pk).status == "paid"
