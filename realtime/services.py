@@ -12,8 +12,6 @@ import logging
 import time
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
@@ -21,7 +19,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
-from realtime import groups
+from realtime import groups, layer
 from realtime.delivery import DeliveryError, get_sender
 from realtime.models import (
     Channel,
@@ -76,16 +74,12 @@ def notify(
         # A concurrent call with the same key won the race: it owns the delivery.
         return Notification.objects.get(idempotency_key=idempotency_key)
 
-    notification_id = notification.pk
     delivery_ids = [d.pk for d in deliveries]
-    transaction.on_commit(lambda: _after_commit(notification_id, delivery_ids), robust=True)
+    transaction.on_commit(lambda: _after_commit(notification, delivery_ids), robust=True)
     return notification
 
 
-def _after_commit(notification_id: int, delivery_ids: list[int]) -> None:
-    notification = Notification.objects.filter(pk=notification_id).first()
-    if notification is None:
-        return
+def _after_commit(notification: Notification, delivery_ids: list[int]) -> None:
     if notification.in_app:
         push_notification(notification)
     from realtime.tasks import deliver_notification
@@ -108,7 +102,7 @@ def notification_message(notification: Notification) -> dict[str, Any]:
 def push_notification(notification: Notification) -> None:
     """Sends the notification to every socket of its user (and nobody else's)."""
     try:
-        async_to_sync(get_channel_layer().group_send)(
+        layer.group_send(
             groups.user_notifications(notification.user_id),
             {"type": "notification.created", "notification": notification_message(notification)},
         )
@@ -221,7 +215,7 @@ def requeue_deliveries(*, deliveries) -> int:
 
 def _broadcast_presence(user_id: int, status: str) -> None:
     try:
-        async_to_sync(get_channel_layer().group_send)(
+        layer.group_send(
             groups.PRESENCE,
             {"type": "presence.changed", "user_id": user_id, "status": status, "at": timezone.now().isoformat()},
         )
@@ -276,13 +270,12 @@ def sweep_presence() -> dict[str, int]:
     asks any still-open socket among them to close, and announces experts who went
     offline. Run by beat; safe to run concurrently (each user is expired atomically)."""
     expired = get_store().expire(time.time())
-    layer = get_channel_layer()
     offline = [e.user_id for e in expired if e.live_after == 0]
     expert_ids = set(get_user_model().objects.filter(pk__in=offline, role="expert").values_list("pk", flat=True))
     for entry in expired:
         for channel_name in entry.expired_channels:
             try:
-                async_to_sync(layer.send)(channel_name, {"type": "presence.expired"})
+                layer.send(channel_name, {"type": "presence.expired"})
             except Exception:
                 logger.warning("could not tell an expired socket to close", extra={"channel": channel_name})
         if entry.user_id in expert_ids:

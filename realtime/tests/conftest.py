@@ -8,8 +8,7 @@ import uuid
 
 import pytest
 import pytest_asyncio
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+import redis
 from channels.testing import WebsocketCommunicator
 from rest_framework_simplejwt.tokens import AccessToken
 
@@ -26,7 +25,12 @@ def realtime_backend(request, settings):
         settings.CHANNEL_LAYERS = {
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [settings.REDIS_URL], "prefix": prefix, "capacity": 1000, "expiry": 60},
+                "CONFIG": {
+                    "hosts": [{"address": settings.REDIS_URL, "socket_timeout": settings.CHANNEL_LAYER_SOCKET_TIMEOUT}],
+                    "prefix": prefix,
+                    "capacity": 1000,
+                    "expiry": 60,
+                },
             }
         }
         settings.PRESENCE_STORE = "redis"
@@ -36,9 +40,14 @@ def realtime_backend(request, settings):
     settings.PRESENCE_KEY_PREFIX = f"{prefix}:presence"
     yield request.param
     get_store().clear()
-    layer = get_channel_layer()
     if request.param == "redis":
-        async_to_sync(layer.flush)()
+        # The layer's pools live on several event loops (the test's, the sender
+        # thread's): delete the test's keys directly rather than through layer.flush().
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        keys = list(client.scan_iter(f"{prefix}*", count=1000))
+        if keys:
+            client.delete(*keys)
+        client.close()
 
 
 @pytest.fixture

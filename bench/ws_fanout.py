@@ -1,0 +1,300 @@
+"""WebSocket fan-out benchmark: N sockets, one notification burst, delivery latency.
+
+Creates N throw-away users with access tokens, opens one ``/ws/notifications/`` socket
+per user, then calls ``realtime.services.notify()`` once per user as fast as it can and
+measures, per socket, the time from just before ``notify()`` to the frame arriving.
+Prints connect time and the p50/p95/p99/max delivery latency.
+
+    .venv/bin/python bench/ws_fanout.py                      # 1000 sockets, own server
+    REDIS_URL=redis://127.0.0.1:6379/5 DATABASE_URL=postgres://... \\
+        .venv/bin/python bench/ws_fanout.py --sockets 1000
+    .venv/bin/python bench/ws_fanout.py --url ws://127.0.0.1:8000   # a running server
+
+Without ``--url`` it starts uvicorn on 127.0.0.1 itself: as a separate process when
+``REDIS_URL`` is set (the channel layer and presence go through Redis, as in
+production), or inside this process on the in-memory layer otherwise. With ``--url`` the
+server must share this process's database, ``REDIS_URL`` and ``SECRET_KEY`` (tokens are
+signed here). Run ``manage.py migrate`` first. The users are deleted at the end
+(``--keep`` keeps them).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import secrets
+import socket
+import statistics
+import subprocess
+import sys
+import time
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foodxchange.settings")
+# Tokens are signed here and checked by the server: both need the same key.
+os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+os.environ.setdefault("LOG_LEVEL", "WARNING")
+os.environ.setdefault("LOG_FORMAT", "text")
+# Keep database connections between requests, as a production server would.
+os.environ.setdefault("DB_CONN_MAX_AGE", "60")
+
+BENCH_KIND = "bench.ping"
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--sockets", type=int, default=1000, help="sockets (one user each), default 1000")
+    parser.add_argument("--url", help="ws://host:port of a running server; default: start uvicorn here")
+    parser.add_argument("--workers", type=int, default=0, help="threads calling notify() (default 8, 1 on SQLite)")
+    parser.add_argument("--connect-concurrency", type=int, default=100, help="sockets opening at once")
+    parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the burst to arrive")
+    parser.add_argument("--keep", action="store_true", help="keep the bench users")
+    return parser.parse_args()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    index = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
+    return ordered[index]
+
+
+def create_users(count: int, run_id: str) -> list[tuple[int, str]]:
+    from django.contrib.auth import get_user_model
+    from rest_framework_simplejwt.tokens import AccessToken
+
+    User = get_user_model()
+    users = User.objects.bulk_create(
+        [User(email=f"bench-{run_id}-{i}@bench.invalid", role="agent", password="!unusable") for i in range(count)],
+        batch_size=500,
+    )
+    return [(u.pk, str(AccessToken.for_user(u))) for u in users]
+
+
+def delete_users(run_id: str) -> None:
+    from django.contrib.auth import get_user_model
+
+    get_user_model().objects.filter(email__startswith=f"bench-{run_id}-").delete()
+
+
+def wait_http(url: str, deadline: float) -> None:
+    while time.time() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=1) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise SystemExit(f"server at {url} did not come up")
+
+
+class Socket:
+    def __init__(self, user_id: int, token: str):
+        self.user_id = user_id
+        self.token = token
+        self.conn = None
+        self.latency: float | None = None
+        self.arrived = asyncio.Event()
+
+    async def open(self, base_url: str, origin: str) -> float:
+        from websockets.asyncio.client import connect
+
+        started = time.perf_counter()
+        self.conn = await connect(
+            f"{base_url}/ws/notifications/",
+            subprotocols=["bearer", self.token],
+            origin=origin,
+            open_timeout=60,
+            ping_interval=None,
+            max_queue=None,
+        )
+        hello = json.loads(await self.conn.recv())
+        if hello.get("type") != "hello":
+            raise RuntimeError(f"unexpected first frame: {hello}")
+        return time.perf_counter() - started
+
+    async def listen(self) -> None:
+        async for raw in self.conn:
+            received = time.time()
+            message = json.loads(raw)
+            if message.get("type") == "notification" and message["notification"]["kind"] == BENCH_KIND:
+                self.latency = received - message["notification"]["payload"]["sent_at"]
+                self.arrived.set()
+                return
+
+
+async def run(args: argparse.Namespace) -> None:
+    import django
+
+    django.setup()
+    from asgiref.sync import sync_to_async
+    from django.conf import settings
+
+    run_id = secrets.token_hex(4)
+    server = Server(args, settings)
+    try:
+        base_url = await server.start()
+        print(f"mode: {server.mode}; database: {settings.DATABASES['default']['ENGINE'].rsplit('.', 1)[-1]}; ", end="")
+        print(f"layer: {settings.CHANNEL_LAYERS['default']['BACKEND'].rsplit('.', 1)[-1]}; sockets: {args.sockets}")
+        await measure(args, base_url, run_id, in_process=server.task is not None)
+    finally:
+        if not args.keep:
+            await sync_to_async(delete_users)(run_id)
+        await server.stop()
+
+
+class Server:
+    """The server under test: the one at --url, or uvicorn started here."""
+
+    def __init__(self, args: argparse.Namespace, settings):
+        self.args = args
+        self.settings = settings
+        self.process: subprocess.Popen | None = None
+        self.uvicorn = None
+        self.task: asyncio.Task | None = None
+        self.mode = "external server"
+
+    async def start(self) -> str:
+        if self.args.url:
+            if not self.settings.REDIS_URL:
+                raise SystemExit("--url needs REDIS_URL: this process and the server must share the channel layer")
+            return self.args.url.rstrip("/")
+        port = free_port()
+        if self.settings.REDIS_URL:
+            self.mode = "uvicorn process + channels-redis"
+            self.process = subprocess.Popen(  # a fixed argument list, no shell
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "foodxchange.asgi:application",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                    "--no-access-log",
+                ],
+                cwd=ROOT,
+                env=os.environ.copy(),
+                stdout=subprocess.DEVNULL,
+            )
+        else:
+            self.mode = "in-process uvicorn + in-memory layer"
+            import uvicorn
+
+            from foodxchange.asgi import application
+
+            self.uvicorn = uvicorn.Server(
+                uvicorn.Config(application, host="127.0.0.1", port=port, log_level="warning", access_log=False)
+            )
+            self.task = asyncio.create_task(self.uvicorn.serve())
+        await asyncio.to_thread(wait_http, f"http://127.0.0.1:{port}/health", time.time() + 60)
+        return f"ws://127.0.0.1:{port}"
+
+    async def stop(self) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            self.process.wait(timeout=10)
+        if self.task is not None:
+            self.uvicorn.should_exit = True
+            await self.task
+
+
+async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_process: bool) -> None:
+    from asgiref.sync import sync_to_async
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+
+    from realtime.services import notify
+
+    host = base_url.split("://", 1)[1].split("/", 1)[0]
+    origin = f"http://{host}"
+    users = await sync_to_async(create_users)(args.sockets, run_id)
+    sockets = [Socket(user_id, token) for user_id, token in users]
+    try:
+        # --- connect ---------------------------------------------------------------------
+        gate = asyncio.Semaphore(args.connect_concurrency)
+
+        async def open_one(sock: Socket) -> float:
+            async with gate:
+                return await sock.open(base_url, origin)
+
+        started = time.perf_counter()
+        connect_times = await asyncio.gather(*(open_one(s) for s in sockets))
+        connect_total = time.perf_counter() - started
+        print(
+            f"connected {len(sockets)} sockets in {connect_total:.2f} s "
+            f"(per socket p50 {percentile(connect_times, 50) * 1000:.1f} ms, "
+            f"p95 {percentile(connect_times, 95) * 1000:.1f} ms)"
+        )
+        listeners = [asyncio.create_task(s.listen()) for s in sockets]
+
+        # --- burst -----------------------------------------------------------------------
+        is_sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
+        workers = args.workers or (1 if is_sqlite else 8)
+        by_id = await sync_to_async(
+            lambda: {u.pk: u for u in get_user_model().objects.filter(email__startswith=f"bench-{run_id}-")}
+        )()
+
+        def send(user_id: int) -> None:
+            notify(user=by_id[user_id], kind=BENCH_KIND, payload={"sent_at": time.time()})
+
+        burst_started = time.perf_counter()
+        if in_process:
+            # In-memory layer: the push must run on the server's event loop (this one).
+            sender = sync_to_async(send, thread_sensitive=False)
+            send_gate = asyncio.Semaphore(workers)
+
+            async def send_one(user_id: int) -> None:
+                async with send_gate:
+                    await sender(user_id)
+
+            await asyncio.gather(*(send_one(s.user_id) for s in sockets))
+        else:
+            loop = asyncio.get_running_loop()
+            with ThreadPoolExecutor(max_workers=workers) as pool:
+                await asyncio.gather(*(loop.run_in_executor(pool, send, s.user_id) for s in sockets))
+        burst_sent = time.perf_counter() - burst_started
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.gather(*(s.arrived.wait() for s in sockets)), timeout=args.timeout)
+        burst_done = time.perf_counter() - burst_started
+        latencies = [s.latency for s in sockets if s.latency is not None]
+        missing = len(sockets) - len(latencies)
+        print(f"burst: {len(sockets)} notify() calls with {workers} worker(s) in {burst_sent:.2f} s; ", end="")
+        print(f"all delivered after {burst_done:.2f} s" if not missing else f"{missing} NOT delivered")
+        if latencies:
+            ms = [v * 1000 for v in latencies]
+            print(
+                f"delivery latency (notify() call -> frame received): "
+                f"p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, "
+                f"p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms, mean {statistics.fmean(ms):.1f} ms"
+            )
+        for task in listeners:
+            task.cancel()
+    finally:
+        await asyncio.gather(*(s.conn.close() for s in sockets if s.conn), return_exceptions=True)
+
+
+def main() -> None:
+    args = parse_args()
+    if args.sockets < 1:
+        raise SystemExit("--sockets must be at least 1")
+    asyncio.run(run(args))
+
+
+if __name__ == "__main__":
+    main()
