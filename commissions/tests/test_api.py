@@ -60,6 +60,16 @@ def test_clients_and_experts_get_403(client_for, name, role):
     assert response.json()["error"]["code"] == "permission_denied"
 
 
+@pytest.mark.parametrize("name", ENDPOINTS_POST)
+@pytest.mark.parametrize("role", ["client", "expert"])
+def test_clients_and_experts_may_not_post(client_for, name, role):
+    response = client_for(UserFactory(role=role)).post(
+        url(name), {"deal_value": "10.00", "currency": "USD", "ids": [1]}, format="json"
+    )
+    assert response.status_code == 403
+    assert not Payout.objects.exists()
+
+
 @pytest.mark.parametrize("name", ["approve", "payout"])
 def test_agents_may_not_approve_or_pay(client_for, agent, name):
     c = commission_for(agent)
