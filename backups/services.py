@@ -395,7 +395,13 @@ def restore_backup(*, backup: Backup, confirm: str, user=None, progress: Progres
             stage = "backup catalog"
             _reapply_catalog(catalog)
         except Exception as exc:
-            logger.exception("backup.restore_failed", extra={"backup_id": str(backup.id), "stage": stage})
+            logger.exception(
+                "Restoring backup %s failed while restoring the %s; putting back safety backup %s",
+                backup.id,
+                stage,
+                safety.id,
+                extra={"backup_id": str(backup.id), "stage": stage},
+            )
             try:
                 _roll_back(safety=safety, engine=engine, swap=swap, catalog=catalog)
             except Exception as rollback_exc:
@@ -405,7 +411,11 @@ def restore_backup(*, backup: Backup, confirm: str, user=None, progress: Progres
                     "manually: manage.py restore."
                 )
                 logger.critical(message)
-                with transaction.atomic():
+                # The database is in an unknown state: keeping the catalog (so the safety backup
+                # can be found) and the alert are best effort; the log line is not.
+                with contextlib.suppress(Exception):
+                    _reapply_catalog(catalog)
+                with contextlib.suppress(Exception), transaction.atomic():
                     _alert(backup=safety, stage="restore-rollback", error=message)
                 raise RestoreFailed(message) from exc
             raise RestoreFailed(

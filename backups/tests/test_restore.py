@@ -110,3 +110,32 @@ def test_disaster_recovery_without_a_verified_backup_is_refused():
     Backup.objects.create(status=Backup.Status.SUCCEEDED, storage_name="x.fxbk")
     with pytest.raises(services.NotRestorable, match="no verified backup"):
         services.disaster_recovery()
+
+
+@transactional
+def test_a_failed_rollback_is_reported_critically_with_the_safety_backup_to_restore(media_root, monkeypatch, caplog):
+    import logging
+
+    from accounts.tests.factories import UserFactory
+    from realtime.models import Notification
+
+    admin = UserFactory(role="admin", is_staff=True)
+    seed_data(media_root)
+    backup = services.create_backup()
+
+    def broken_media_swap(swap):
+        raise OSError("disk full while moving media")
+
+    def broken_rollback(**kwargs):
+        raise OSError("backup storage unreachable")
+
+    monkeypatch.setattr(services, "_swap_media", broken_media_swap)
+    monkeypatch.setattr(services, "_roll_back", broken_rollback)
+    with caplog.at_level(logging.ERROR, logger="backups"), pytest.raises(services.RestoreFailed) as failure:
+        services.restore_backup(backup=backup, confirm=str(backup.id))
+
+    safety = Backup.objects.get(kind=Backup.Kind.SAFETY)
+    assert f"Restore safety backup {safety.id} manually" in str(failure.value)
+    assert any(r.levelno == logging.CRITICAL and str(safety.id) in r.getMessage() for r in caplog.records)
+    alert = Notification.objects.get(user=admin, kind="backup.failed")
+    assert alert.payload["stage"] == "restore-rollback" and alert.payload["backup_id"] == str(safety.id)
