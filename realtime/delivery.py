@@ -24,7 +24,12 @@ logger = logging.getLogger(__name__)
 
 
 class DeliveryError(Exception):
-    """The provider did not take the message; worth retrying."""
+    """The provider did not take the message. ``permanent`` when retrying cannot help
+    (e.g. the provider rejected the number); otherwise the task retries it."""
+
+    def __init__(self, message: str, *, permanent: bool = False):
+        super().__init__(message)
+        self.permanent = permanent
 
 
 class Sender(Protocol):
@@ -71,7 +76,9 @@ class LeadsWhatsAppSender:
         try:
             result = backend.send(to=to, body=f"{subject}\n\n{body}")
         except Exception as exc:  # the provider's own errors differ per backend
-            raise DeliveryError(f"WhatsApp message to {to} failed: {exc}") from exc
+            # leads.whatsapp raises WhatsAppSendError when the provider refused the message.
+            permanent = type(exc).__name__ == "WhatsAppSendError"
+            raise DeliveryError(f"WhatsApp message to {to} failed: {exc}", permanent=permanent) from exc
         for attr in ("sid", "provider_id", "id"):
             if getattr(result, attr, None):
                 return str(getattr(result, attr))

@@ -21,7 +21,7 @@ def deliver_notification(self, delivery_id: int) -> str:
     except NotificationDelivery.DoesNotExist:
         return "missing"
     except DeliveryError as exc:
-        if self.request.is_eager or self.request.retries >= self.max_retries:
+        if exc.permanent or self.request.is_eager or self.request.retries >= self.max_retries:
             logger.warning("notification delivery gave up", extra={"delivery_id": delivery_id, "error": str(exc)})
             return NotificationDelivery.Status.FAILED
         # Exponential back-off, kept well under the Redis visibility timeout (1 h).

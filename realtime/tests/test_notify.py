@@ -235,3 +235,67 @@ def test_leads_whatsapp_sender_uses_the_leads_backend_when_present(monkeypatch):
 def test_leads_whatsapp_sender_logs_when_leads_has_no_whatsapp(monkeypatch):
     monkeypatch.setitem(sys.modules, "leads.whatsapp", None)
     assert LeadsWhatsAppSender().send(to="+1", subject="s", body="b", idempotency_key="k") == "logged:k"
+
+
+def test_whatsapp_goes_through_the_leads_backend_by_default(agent, settings, django_capture_on_commit_callbacks):
+    whatsapp = pytest.importorskip("leads.whatsapp")
+    settings.WHATSAPP_BACKEND = "recording"
+    settings.NOTIFICATION_WHATSAPP_SENDER = "realtime.delivery.LeadsWhatsAppSender"
+    whatsapp.outbox.clear()
+    NotificationPreference.objects.create(user=agent, kind="lead.assigned", in_app=True, email=False, whatsapp=True)
+    with django_capture_on_commit_callbacks(execute=True):
+        notification = services.notify(user=agent, kind="lead.assigned", payload={"title": "New lead"})
+    delivery = deliveries(notification)["whatsapp"]
+    assert delivery.status == "sent"
+    assert [m["message"].to for m in whatsapp.outbox] == [agent.phone]
+    assert whatsapp.outbox[0]["message"].body.startswith("New lead")
+    assert delivery.provider_id == whatsapp.outbox[0]["sid"]
+    whatsapp.outbox.clear()
+
+
+def test_provider_refusal_is_permanent(monkeypatch):
+    class WhatsAppSendError(Exception):
+        pass
+
+    class Refusing:
+        def send(self, *, to, body):
+            raise WhatsAppSendError("number not on WhatsApp")
+
+    module = types.ModuleType("leads.whatsapp")
+    module.get_backend = Refusing
+    monkeypatch.setitem(sys.modules, "leads.whatsapp", module)
+    with pytest.raises(DeliveryError) as caught:
+        LeadsWhatsAppSender().send(to="+1415", subject="Hi", body="There", idempotency_key="k")
+    assert caught.value.permanent is True
+
+
+@pytest.mark.parametrize(("permanent", "retried"), [(False, True), (True, False)])
+def test_worker_retries_transient_failures_only(agent, monkeypatch, permanent, retried):
+    notification = Notification.objects.create(user=agent, kind="lead.assigned")
+    delivery = NotificationDelivery.objects.create(notification=notification, channel="email")
+
+    def fail(*, delivery_id):
+        raise DeliveryError("provider hiccup", permanent=permanent)
+
+    class Retry(Exception):
+        pass
+
+    retries = []
+
+    def fake_retry(*, exc, countdown):
+        retries.append(countdown)
+        return Retry()
+
+    monkeypatch.setattr(services, "deliver_notification", fail)
+    monkeypatch.setattr(deliver_notification, "retry", fake_retry)
+    deliver_notification.push_request(is_eager=False, retries=2)
+    try:
+        if retried:
+            with pytest.raises(Retry):
+                deliver_notification.run(delivery.pk)
+            assert retries == [120]
+        else:
+            assert deliver_notification.run(delivery.pk) == "failed"
+            assert retries == []
+    finally:
+        deliver_notification.pop_request()
