@@ -365,6 +365,12 @@ if REDIS_URL:
             "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
         }
     ]
+SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
+    {
+        "PresenceStatusEnum": "realtime.presence.CHOOSABLE_STATUSES",
+        "PresentStatusEnum": "realtime.selectors.PRESENT_STATUSES",
+    }
+)
 
 # --- backups ---
 # Archives go to their own named storage: a private local folder by default, an
