@@ -3,3 +3,4 @@ from django.apps import AppConfig
 
 class LeadsConfig(AppConfig):
     name = "leads"
+    verbose_name = "Leads"

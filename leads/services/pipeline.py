@@ -302,6 +302,7 @@ def convert_lead(*, lead: Lead, actor: User, value: Decimal, currency: str, requ
     """Records the deal, marks the lead won and books the agent's commission, all or
     nothing. A second conversion is a 409 (the lock serialises racing requests, the
     one-deal-per-lead constraint backs it up)."""
+    # Imported here: the commissions app builds on leads' models, not the other way round.
     from commissions.services import record_commission_for_deal
 
     value = Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP)

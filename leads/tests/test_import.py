@@ -202,3 +202,12 @@ def test_management_command_errors(tmp_path):
         call_command("import_leads", str(path), "--agent", "agent@x.example")
     with pytest.raises(CommandError, match="is not a file"):
         call_command("import_leads", str(tmp_path / "missing.csv"), "--agent", "agent@x.example")
+
+
+def test_a_file_over_the_size_limit_is_a_400(agent_client, settings):
+    settings.LEADS_IMPORT_MAX_BYTES = 2 * 1024 * 1024
+    content = "company_name,contact_name,email,country\n" + "A,B,c@d.example,US\n" * 120_000
+    response = upload(agent_client, content)
+    assert response.status_code == 400
+    assert "larger than 2 MB" in response.json()["error"]["details"]["file"][0]
+    assert Lead.objects.count() == 0
