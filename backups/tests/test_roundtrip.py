@@ -1,6 +1,8 @@
 """Create data → back up → change and delete data → restore → everything is back.
 Runs against the real engine: PostgreSQL (pg_dump/pg_restore) and SQLite (backup API)."""
 
+from pathlib import Path
+
 import pytest
 from django.db import connection
 
@@ -11,7 +13,7 @@ from backups.tests.helpers import database_snapshot, media_snapshot, mutate_data
 transactional = pytest.mark.django_db(transaction=True)
 
 
-def round_trip(media_root):
+def round_trip(media_root, settings):
     seeded = seed_data(media_root)
     before_db, before_media = database_snapshot(), media_snapshot(media_root)
 
@@ -36,6 +38,8 @@ def round_trip(media_root):
     assert database_snapshot() == before_db
     assert media_snapshot(media_root) == before_media
     # The catalog survived: both the restored backup and the safety backup are listed.
+    # No plaintext is left behind: the private work folders are gone.
+    assert list(Path(settings.BACKUP_TEMP_DIR).iterdir()) == []
     safety = Backup.objects.get(pk=result["safety_backup"])
     assert safety.kind == Backup.Kind.SAFETY and safety.status == Backup.Status.SUCCEEDED
     assert Backup.objects.get(pk=backup.pk).status == Backup.Status.VERIFIED
@@ -44,12 +48,12 @@ def round_trip(media_root):
 
 @pytest.mark.postgres
 @transactional
-def test_round_trip_postgresql(media_root):
-    backup, _safety = round_trip(media_root)
+def test_round_trip_postgresql(media_root, settings):
+    backup, _safety = round_trip(media_root, settings)
     assert backup.storage_name.endswith(".fxbk")
 
 
 @pytest.mark.sqlite
 @transactional
-def test_round_trip_sqlite(media_root):
-    round_trip(media_root)
+def test_round_trip_sqlite(media_root, settings):
+    round_trip(media_root, settings)
