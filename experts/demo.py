@@ -20,8 +20,7 @@ from experts.indexing import (
     add_terms,
     compose_document,
     display_name_of,
-    profile_vector,
-    service_vector,
+    refresh_vectors,
     stored_document,
     words_of,
 )
@@ -216,8 +215,9 @@ class MarketplaceSeeder:
         ExpertService.objects.bulk_create(services, batch_size=self.batch_size)
         AvailabilityRule.objects.bulk_create(rules, batch_size=self.batch_size)
         Certification.objects.bulk_create(certs, batch_size=self.batch_size)
-        # Search text and vectors were inserted with the rows; only the vocabulary is left.
+        # Search text was composed with the rows; only the vectors need the database.
         add_terms(set().union(*(plan["words"] for plan in plans)))
+        refresh_vectors([p.pk for p in profiles])
 
     def _plan(self, index: int) -> dict:
         rng = random.Random(f"{self.seed}:expert:{index}")
@@ -316,19 +316,6 @@ class MarketplaceSeeder:
             bio=profile.bio,
         )
         profile.search_document = stored_document(document)
-        profile.search_vector = profile_vector(
-            display_name=profile.display_name,
-            specializations=[s.name for s in specializations],
-            headline=profile.headline,
-            certifications=[(c.name, c.issuer) for c in certifications],
-            services=[(sv.title, sv.description) for sv in services],
-            city=profile.city,
-            bio=profile.bio,
-        )
-        for service in services:
-            service.search_vector = service_vector(
-                title=service.title, specialization=service.specialization.name, description=service.description
-            )
         return {
             "words": words_of(document),
             "user": user,

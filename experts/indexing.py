@@ -89,49 +89,6 @@ def display_name_of(user) -> str:
     return user.get_full_name() or user.email.split("@")[0]
 
 
-def _weighted(parts: list[tuple[str, str]]):
-    from django.contrib.postgres.search import SearchVector
-    from django.db.models import Value
-
-    vector = None
-    for text, weight in parts:
-        piece = SearchVector(Value(text), weight=weight, config=SEARCH_CONFIG)
-        vector = piece if vector is None else vector + piece
-    return vector
-
-
-def profile_vector(
-    *,
-    display_name: str,
-    specializations: list[str],
-    headline: str,
-    certifications: list[tuple[str, str]],
-    services: list[tuple[str, str]],
-    city: str,
-    bio: str,
-):
-    """The same weighted vector as _PROFILE_VECTOR_SQL, as an expression a bulk
-    insert can carry (so a new row is indexed once, not inserted then updated).
-    ``None`` off PostgreSQL."""
-    if connection.vendor != "postgresql":
-        return None
-    return _weighted(
-        [
-            (display_name, "A"),
-            (" ".join(specializations), "A"),
-            (" ".join([headline, *(f"{n} {i}" for n, i in certifications), *(t for t, _ in services)]), "B"),
-            (" ".join([city, *(d for _, d in services)]), "C"),
-            (bio, "D"),
-        ]
-    )
-
-
-def service_vector(*, title: str, specialization: str, description: str):
-    if connection.vendor != "postgresql":
-        return None
-    return _weighted([(title, "A"), (specialization, "B"), (description, "C")])
-
-
 def refresh_vectors(expert_ids: list[int]) -> None:
     """PostgreSQL: recomputes the stored tsvectors of these experts and their services."""
     if connection.vendor != "postgresql" or not expert_ids:

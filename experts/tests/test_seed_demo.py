@@ -54,17 +54,3 @@ def test_seeded_experts_are_searchable():
     assert found
     assert all(p.verification_status == "verified" and p.is_active for p in found)
     assert any(dairy in p.specializations.all() for p in found)
-
-
-@pytest.mark.postgres
-def test_vectors_inserted_by_the_seeder_equal_the_indexed_ones():
-    from experts.indexing import refresh_vectors
-
-    run(experts=12, clients=0, agents=0)
-    seeded = ExpertProfile.objects.filter(user__email__endswith="@seed.foodxchange.local").order_by("id")
-    before = {p.pk: p.search_vector for p in seeded}
-    services_before = dict(ExpertService.objects.filter(expert__in=seeded).values_list("id", "search_vector"))
-    assert all(before.values())
-    refresh_vectors(list(before))
-    assert {p.pk: p.search_vector for p in seeded} == before
-    assert dict(ExpertService.objects.filter(expert__in=seeded).values_list("id", "search_vector")) == services_before
