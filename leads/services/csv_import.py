@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import csv
 import io
+import logging
 import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -16,7 +17,7 @@ from typing import IO, Any
 
 from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import transaction
+from django.db import OperationalError, transaction
 from django.db.models.functions import Lower
 from rest_framework import exceptions
 from rest_framework.serializers import Serializer
@@ -27,6 +28,8 @@ from foodxchange.services import record_audit
 from leads import selectors, validators
 from leads.models import Lead
 from leads.services.pipeline import DuplicateLead, create_lead
+
+logger = logging.getLogger(__name__)
 
 # Accepted spellings of each column, after lower-casing and turning spaces/dashes into "_".
 HEADER_ALIASES: dict[str, str] = {
@@ -63,6 +66,7 @@ HEADER_ALIASES: dict[str, str] = {
     "opt_in": "whatsapp_opt_in",
 }
 CHUNK_ROWS = 200
+CHUNK_ATTEMPTS = 3
 REQUIRED_COLUMNS = {"company_name", "contact_name", "country"}
 ALLOWED_EXTENSIONS = (".csv", ".txt")
 TRUE_WORDS = {"1", "true", "yes", "y", "x"}
@@ -80,6 +84,13 @@ class ImportResult:
     errors: list[dict[str, Any]] = field(default_factory=list)
     duplicate_rows: list[dict[str, Any]] = field(default_factory=list)
     created_ids: list[int] = field(default_factory=list)
+
+    def merge(self, other: ImportResult) -> None:
+        self.created += other.created
+        self.duplicates += other.duplicates
+        self.errors.extend(other.errors)
+        self.duplicate_rows.extend(other.duplicate_rows)
+        self.created_ids.extend(other.created_ids)
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -185,7 +196,7 @@ def import_leads_csv(
     request=None,
 ) -> ImportResult:
     """Imports the leads in ``file``. ``agent`` receives them (default: the actor when
-    an agent). ``progress(n)`` is called once per processed row. Rows are numbered
+    an agent). ``progress(n)`` is called after each committed chunk of n rows. Rows are numbered
     as in a spreadsheet: the header is row 1, the first lead row 2."""
     from leads.serializers import LeadInputSerializer
 
@@ -197,23 +208,37 @@ def import_leads_csv(
     seen: tuple[set[str], set[str]] = (set(), set())  # emails, phones already taken
     for start in range(0, len(rows), CHUNK_ROWS):
         chunk = rows[start : start + CHUNK_ROWS]
-        _add_existing_contacts(chunk, seen)
-        # Rows commit in chunks (one commit per row is what makes a large import slow);
-        # each row still runs in its own savepoint, so a failing row leaves nothing behind.
-        with transaction.atomic():
-            for offset, row in enumerate(chunk):
-                _import_row(
-                    row,
-                    start + offset + 2,
-                    actor=actor,
-                    agent=agent,
-                    result=result,
-                    seen=seen,
-                    specializations=specializations,
-                    supply=supply,
-                    validator=validator,
-                )
-                _tick(progress)
+        for attempt in range(1, CHUNK_ATTEMPTS + 1):
+            chunk_result, chunk_seen = ImportResult(), (set(seen[0]), set(seen[1]))
+            _add_existing_contacts(chunk, chunk_seen)
+            try:
+                # Rows commit in chunks (a commit per row is what makes large imports slow);
+                # each row still runs in its own savepoint, so a failing row leaves nothing.
+                with transaction.atomic():
+                    for offset, row in enumerate(chunk):
+                        _import_row(
+                            row,
+                            start + offset + 2,
+                            actor=actor,
+                            agent=agent,
+                            result=chunk_result,
+                            seen=chunk_seen,
+                            specializations=specializations,
+                            supply=supply,
+                            validator=validator,
+                        )
+            except OperationalError:
+                # A concurrent import inserting the same contacts in another order can
+                # deadlock with this chunk; it was rolled back whole, so run it again.
+                if attempt == CHUNK_ATTEMPTS:
+                    raise
+                logger.warning("lead import chunk at row %s rolled back (%s); retrying", start + 2, attempt)
+                continue
+            break
+        result.merge(chunk_result)
+        seen = chunk_seen
+        if progress is not None:
+            progress(len(chunk))
     record_audit(
         actor=actor,
         action="leads.import",
@@ -307,8 +332,3 @@ def _duplicate_field(email: str, phone: str, seen_emails: set[str], seen_phones:
     if phone and phone in seen_phones:
         return "phone"
     return None
-
-
-def _tick(progress: Callable[[int], None] | None) -> None:
-    if progress is not None:
-        progress(1)

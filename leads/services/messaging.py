@@ -173,12 +173,14 @@ def deliver_message(*, message_id: int) -> WhatsAppMessage | None:
         return _mark_failed(message, code="error", error=f"{type(exc).__name__}: {exc}")
 
     now = timezone.now()
+    message.status = PROVIDER_STATUS.get(result.status, M.SENT)
+    message.provider_sid = result.sid
+    message.sent_at = now
+    message.status_updated_at = now
+    message.save(update_fields=["status", "provider_sid", "sent_at", "status_updated_at"])
+    # Separately from the message row: holding it while waiting for the lead's lock
+    # could deadlock with queue_whatsapp, which locks the lead and then writes messages.
     with transaction.atomic():
-        message.status = PROVIDER_STATUS.get(result.status, M.SENT)
-        message.provider_sid = result.sid
-        message.sent_at = now
-        message.status_updated_at = now
-        message.save(update_fields=["status", "provider_sid", "sent_at", "status_updated_at"])
         Lead.objects.filter(pk=lead.pk).update(last_contacted_at=now)
         lead.last_contacted_at = now
         recompute_score(lead=lead)  # recency moved

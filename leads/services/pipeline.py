@@ -147,6 +147,28 @@ def create_lead(
     Bulk imports (``bulk=True``) skip the per-lead notification and audit row (the
     import is audited once) and pass ``supply`` (verified experts per specialization)
     to score without a query."""
+    try:
+        lead = _create(
+            actor=actor, data=data, request=request, check_duplicates=check_duplicates, supply=supply, bulk=bulk
+        )
+    except IntegrityError:
+        # A concurrent request created the same contact; this transaction (a savepoint
+        # inside a bulk import) rolled back as a whole.
+        duplicate = selectors.duplicate_of(email=data.get("email", ""), phone=data.get("phone", ""))
+        raise DuplicateLead(duplicate[0] if duplicate else ("email" if data.get("email") else "phone"))
+    return lead
+
+
+def _create(
+    *,
+    actor: User | None,
+    data: dict[str, Any],
+    request,
+    check_duplicates: bool,
+    supply: dict[int, int] | None,
+    bulk: bool,
+) -> Lead:
+    data = dict(data)
     with transaction.atomic():
         if check_duplicates:
             _ensure_unique_contact(email=data.get("email", ""), phone=data.get("phone", ""))
@@ -162,7 +184,7 @@ def create_lead(
             verified_experts=(supply or {}).get(lead.specialization_id, 0), inbound_messages=0, notes=0
         )
         lead.score, lead.score_breakdown = scoring.score_lead(lead, inputs, now=timezone.now())
-        _save_unique(lead, email=lead.email, phone=lead.phone)
+        lead.save()
         initial = {name: (None, _field_value(lead, name)) for name in EDITABLE_FIELDS if _field_value(lead, name)}
         if assigned_to is not None:
             initial["assigned_to"] = (None, assigned_to.pk)

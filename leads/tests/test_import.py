@@ -211,3 +211,23 @@ def test_a_file_over_the_size_limit_is_a_400(agent_client, settings):
     assert response.status_code == 400
     assert "larger than 2 MB" in response.json()["error"]["details"]["file"][0]
     assert Lead.objects.count() == 0
+
+
+def test_a_chunk_rolled_back_by_a_deadlock_is_run_again_without_double_counting(agent_client, mixed_csv, monkeypatch):
+    from django.db import OperationalError
+
+    from leads.services import csv_import
+
+    real = csv_import._import_row
+    calls = {"n": 0}
+
+    def flaky(row, number, **kwargs):
+        calls["n"] += 1
+        if calls["n"] == 4:  # mid-chunk, after rows were written
+            raise OperationalError("deadlock detected")
+        return real(row, number, **kwargs)
+
+    monkeypatch.setattr(csv_import, "_import_row", flaky)
+    body = upload(agent_client, mixed_csv).json()
+    assert (body["created"], body["duplicates"], len(body["errors"])) == (2, 2, 7)
+    assert Lead.objects.count() == 3  # the existing lead and the two good rows, once each
