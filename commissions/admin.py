@@ -219,8 +219,6 @@ class DealAdmin(admin.ModelAdmin):
         self._close(request, queryset, Deal.Status.CANCELLED)
 
 
-# This console supersedes any plain Deal registration made elsewhere: refunding or
-# cancelling a deal must go through the reversal service, never a bare status edit.
-if admin.site.is_registered(Deal):
-    admin.site.unregister(Deal)
+# Deals are registered here rather than in leads: refunding or cancelling a deal must
+# go through the reversal service, never a bare status edit.
 admin.site.register(Deal, DealAdmin)

@@ -17,7 +17,6 @@ from rest_framework import exceptions
 from accounts.models import User
 from leads import selectors, services, validators
 from leads.models import (
-    Deal,
     Lead,
     LeadEvent,
     LeadNote,
@@ -372,21 +371,6 @@ class LeadAdmin(admin.ModelAdmin):
             "opts": self.model._meta,
         }
         return TemplateResponse(request, "admin/leads/lead/import.html", context)
-
-
-@admin.register(Deal)
-class DealAdmin(admin.ModelAdmin):
-    list_display = ["lead", "agent", "value", "currency", "status", "closed_at"]
-    list_filter = ["status", "currency", "closed_at"]
-    search_fields = ["lead__company_name", "agent__email"]
-    list_select_related = ["lead", "agent"]
-    readonly_fields = ["lead", "agent", "value", "currency", "closed_at", "created_by"]
-
-    def has_add_permission(self, request):
-        return False  # deals come from converting a lead
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class NurtureStepInline(admin.TabularInline):
