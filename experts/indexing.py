@@ -18,22 +18,30 @@ _WORD = re.compile(r"[^\W\d_]{3,40}")
 # Weights: A = name and specializations, B = headline, certifications and service
 # titles, C = city and service descriptions, D = bio. 'english' is SEARCH_CONFIG.
 _PROFILE_VECTOR_SQL = """
+WITH ids AS (SELECT unnest(%(ids)s::bigint[]) AS id),
+spec AS (
+    SELECT ps.expertprofile_id AS id, string_agg(s.name, ' ') AS names
+    FROM experts_expertprofile_specializations ps
+    JOIN experts_specialization s ON s.id = ps.specialization_id
+    WHERE ps.expertprofile_id IN (SELECT id FROM ids) GROUP BY 1),
+cert AS (
+    SELECT c.expert_id AS id, string_agg(c.name || ' ' || c.issuer, ' ') AS names
+    FROM experts_certification c WHERE c.expert_id IN (SELECT id FROM ids) GROUP BY 1),
+svc AS (
+    SELECT sv.expert_id AS id, string_agg(sv.title, ' ') AS titles, string_agg(sv.description, ' ') AS descriptions
+    FROM experts_expertservice sv WHERE sv.is_active AND sv.expert_id IN (SELECT id FROM ids) GROUP BY 1)
 UPDATE experts_expertprofile AS p SET search_vector =
     setweight(to_tsvector('english', p.display_name), 'A')
- || setweight(to_tsvector('english', coalesce((
-        SELECT string_agg(s.name, ' ') FROM experts_expertprofile_specializations ps
-        JOIN experts_specialization s ON s.id = ps.specialization_id
-        WHERE ps.expertprofile_id = p.id), '')), 'A')
- || setweight(to_tsvector('english', p.headline || ' ' || coalesce((
-        SELECT string_agg(c.name || ' ' || c.issuer, ' ') FROM experts_certification c
-        WHERE c.expert_id = p.id), '') || ' ' || coalesce((
-        SELECT string_agg(sv.title, ' ') FROM experts_expertservice sv
-        WHERE sv.expert_id = p.id AND sv.is_active), '')), 'B')
- || setweight(to_tsvector('english', p.city || ' ' || coalesce((
-        SELECT string_agg(sv.description, ' ') FROM experts_expertservice sv
-        WHERE sv.expert_id = p.id AND sv.is_active), '')), 'C')
+ || setweight(to_tsvector('english', coalesce(spec.names, '')), 'A')
+ || setweight(to_tsvector('english',
+        p.headline || ' ' || coalesce(cert.names, '') || ' ' || coalesce(svc.titles, '')), 'B')
+ || setweight(to_tsvector('english', p.city || ' ' || coalesce(svc.descriptions, '')), 'C')
  || setweight(to_tsvector('english', p.bio), 'D')
-WHERE p.id = ANY(%s)
+FROM ids
+LEFT JOIN spec ON spec.id = ids.id
+LEFT JOIN cert ON cert.id = ids.id
+LEFT JOIN svc ON svc.id = ids.id
+WHERE p.id = ids.id
 """
 
 _SERVICE_VECTOR_SQL = """
@@ -42,7 +50,7 @@ UPDATE experts_expertservice AS sv SET search_vector =
  || setweight(to_tsvector('english', s.name), 'B')
  || setweight(to_tsvector('english', sv.description), 'C')
 FROM experts_specialization AS s
-WHERE s.id = sv.specialization_id AND sv.expert_id = ANY(%s)
+WHERE s.id = sv.specialization_id AND sv.expert_id = ANY(%(ids)s)
 """
 
 
@@ -94,8 +102,10 @@ def refresh_vectors(expert_ids: list[int]) -> None:
     if connection.vendor != "postgresql" or not expert_ids:
         return
     with connection.cursor() as cursor:
-        cursor.execute(_PROFILE_VECTOR_SQL, [expert_ids])
-        cursor.execute(_SERVICE_VECTOR_SQL, [expert_ids])
+        # Set-based (aggregates joined once per batch): per-row subqueries degrade
+        # badly while a bulk load outruns the planner statistics.
+        cursor.execute(_PROFILE_VECTOR_SQL, {"ids": expert_ids})
+        cursor.execute(_SERVICE_VECTOR_SQL, {"ids": expert_ids})
 
 
 def stored_document(document: str) -> str:
