@@ -55,6 +55,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=0, help="threads calling notify() (default 8, 1 on SQLite)")
     parser.add_argument("--connect-concurrency", type=int, default=100, help="sockets opening at once")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the burst to arrive")
+    parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes (Redis mode)")
     parser.add_argument("--keep", action="store_true", help="keep the bench users")
     return parser.parse_args()
 
@@ -173,7 +174,7 @@ class Server:
             return self.args.url.rstrip("/")
         port = free_port()
         if self.settings.REDIS_URL:
-            self.mode = "uvicorn process + channels-redis"
+            self.mode = f"uvicorn ({self.args.server_workers} worker process(es)) + channels-redis"
             self.process = subprocess.Popen(  # a fixed argument list, no shell
                 [
                     sys.executable,
@@ -187,6 +188,8 @@ class Server:
                     "--log-level",
                     "warning",
                     "--no-access-log",
+                    "--workers",
+                    str(self.args.server_workers),
                 ],
                 cwd=ROOT,
                 env=os.environ.copy(),

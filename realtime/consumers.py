@@ -20,6 +20,7 @@ import logging
 import time
 
 from asgiref.sync import sync_to_async
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
@@ -46,6 +47,16 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     user_groups: tuple[str, ...] = ()
     user = None
     tracked = False
+
+    async def dispatch(self, message):
+        # Channels wraps every handler in close_old_connections() on the one thread
+        # reserved for database work, which serialises every push and heartbeat of the
+        # process. These consumers touch the database only through
+        # database_sync_to_async, which already closes stale connections around each call.
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     async def connect(self):
         await self.accept(subprotocol=self.scope.get("auth_subprotocol"))
