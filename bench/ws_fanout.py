@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import multiprocessing
 import os
 import secrets
 import socket
@@ -32,7 +33,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,7 +52,12 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sockets", type=int, default=1000, help="sockets (one user each), default 1000")
     parser.add_argument("--url", help="ws://host:port of a running server; default: start uvicorn here")
-    parser.add_argument("--workers", type=int, default=0, help="threads calling notify() (default 8, 1 on SQLite)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=0,
+        help="parallel notify() senders: processes with Redis, threads without (default 4, 1 on SQLite)",
+    )
     parser.add_argument("--connect-concurrency", type=int, default=100, help="sockets opening at once")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the burst to arrive")
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes (Redis mode)")
@@ -88,6 +93,17 @@ def delete_users(run_id: str) -> None:
     from django.contrib.auth import get_user_model
 
     get_user_model().objects.filter(email__startswith=f"bench-{run_id}-").delete()
+
+
+def send_slice(user_ids: list[int]) -> None:
+    """One sender process: a notification for each user, back to back."""
+    from django.contrib.auth import get_user_model
+
+    from realtime.services import notify
+
+    users = get_user_model().objects.in_bulk(user_ids)
+    for user_id in user_ids:
+        notify(user=users[user_id], kind=BENCH_KIND, payload={"sent_at": time.time()})
 
 
 def wait_http(url: str, deadline: float) -> None:
@@ -188,8 +204,9 @@ class Server:
                     "--log-level",
                     "warning",
                     "--no-access-log",
-                    "--workers",
-                    str(self.args.server_workers),
+                    "--timeout-graceful-shutdown",
+                    "5",
+                    *(["--workers", str(self.args.server_workers)] if self.args.server_workers > 1 else []),
                 ],
                 cwd=ROOT,
                 env=os.environ.copy(),
@@ -211,7 +228,12 @@ class Server:
     async def stop(self) -> None:
         if self.process is not None:
             self.process.terminate()
-            self.process.wait(timeout=10)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                print("server did not stop within 15 s of SIGTERM; killed")
+                self.process.kill()
+                self.process.wait()
         if self.task is not None:
             self.uvicorn.should_exit = True
             await self.task
@@ -248,36 +270,50 @@ async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_pr
 
         # --- burst -----------------------------------------------------------------------
         is_sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
-        workers = args.workers or (1 if is_sqlite else 8)
-        by_id = await sync_to_async(
-            lambda: {u.pk: u for u in get_user_model().objects.filter(email__startswith=f"bench-{run_id}-")}
-        )()
-
-        def send(user_id: int) -> None:
-            notify(user=by_id[user_id], kind=BENCH_KIND, payload={"sent_at": time.time()})
+        workers = args.workers or (1 if is_sqlite else 4)
+        user_ids = [s.user_id for s in sockets]
 
         burst_started = time.perf_counter()
         if in_process:
             # In-memory layer: the push must run on the server's event loop (this one).
-            sender = sync_to_async(send, thread_sensitive=False)
+            by_id = await sync_to_async(get_user_model().objects.in_bulk)(user_ids)
+            sender = sync_to_async(
+                lambda user_id: notify(user=by_id[user_id], kind=BENCH_KIND, payload={"sent_at": time.time()}),
+                thread_sensitive=False,
+            )
             send_gate = asyncio.Semaphore(workers)
 
             async def send_one(user_id: int) -> None:
                 async with send_gate:
                     await sender(user_id)
 
-            await asyncio.gather(*(send_one(s.user_id) for s in sockets))
+            await asyncio.gather(*(send_one(user_id) for user_id in user_ids))
+            sender_kind = "thread"
         else:
-            loop = asyncio.get_running_loop()
-            with ThreadPoolExecutor(max_workers=workers) as pool:
-                await asyncio.gather(*(loop.run_in_executor(pool, send, s.user_id) for s in sockets))
+            # Senders run in their own processes: threads here would compete for the GIL
+            # with the loop that timestamps the arriving frames and skew the figures.
+            from django.db import connections
+
+            await sync_to_async(connections.close_all)()
+            context = multiprocessing.get_context("fork")
+            processes = [context.Process(target=send_slice, args=(user_ids[i::workers],)) for i in range(workers)]
+            for process in processes:
+                process.start()
+            for process in processes:
+                await asyncio.to_thread(process.join)
+            if any(process.exitcode for process in processes):
+                raise SystemExit("a sender process failed")
+            sender_kind = "process"
         burst_sent = time.perf_counter() - burst_started
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(asyncio.gather(*(s.arrived.wait() for s in sockets)), timeout=args.timeout)
         burst_done = time.perf_counter() - burst_started
         latencies = [s.latency for s in sockets if s.latency is not None]
         missing = len(sockets) - len(latencies)
-        print(f"burst: {len(sockets)} notify() calls with {workers} worker(s) in {burst_sent:.2f} s; ", end="")
+        print(
+            f"burst: {len(sockets)} notify() calls from {workers} sender {sender_kind}(es) in {burst_sent:.2f} s; ",
+            end="",
+        )
         print(f"all delivered after {burst_done:.2f} s" if not missing else f"{missing} NOT delivered")
         if latencies:
             ms = [v * 1000 for v in latencies]
