@@ -101,11 +101,13 @@ def _typo_corrections(words: list[str]) -> dict[str, list[str]]:
 
 
 def build_tsquery(words: list[str], corrections: dict[str, list[str]]) -> SearchQuery:
-    """All words must match; each may match as a prefix or through its corrections.
-    Words are ``\\w+`` tokens, so quoting them keeps the raw query well-formed."""
+    """All words must match (stemmed); the last one also as a prefix (still being
+    typed), and each through its typo corrections. Words are ``\\w+`` tokens, so quoting
+    them keeps the raw query well-formed."""
     groups = []
-    for word in words:
-        alternatives = [f"'{word}':*", *(f"'{c}'" for c in corrections.get(word, []))]
+    for position, word in enumerate(words, start=1):
+        own = f"'{word}':*" if position == len(words) else f"'{word}'"
+        alternatives = [own, *(f"'{c}'" for c in corrections.get(word, []))]
         groups.append("(" + " | ".join(alternatives) + ")")
     return SearchQuery(" & ".join(groups), search_type="raw", config=SEARCH_CONFIG)
 

@@ -69,7 +69,7 @@ class ExpertSearchView(GenericAPIView, SearchView):
         "(typos tolerated on PostgreSQL), with filters and sorts. Only verified, active experts unless "
         "staff pass `verified=false`. `max_rate` compares rates in `currency` (default USD). "
         "`search_id` identifies this search for click-through events. Text searches rank the first "
-        "EXPERTS_SEARCH_WINDOW matches (default 500) in the sort order; `count_capped` says more exist.",
+        "EXPERTS_SEARCH_WINDOW matches (default 300) in the sort order; `count_capped` says more exist.",
         parameters=[ExpertSearchQuerySerializer],
         responses={200: ExpertSearchResponseSerializer, **error_responses(400, 403, 429)},
         auth=[],

@@ -450,4 +450,4 @@ SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
 )
 # Text searches rank at most this many matches (the first ones in the requested sort
 # order, best rated first for relevance): bounded work per query at any catalogue size.
-EXPERTS_SEARCH_WINDOW = env.int("EXPERTS_SEARCH_WINDOW", default=500)
+EXPERTS_SEARCH_WINDOW = env.int("EXPERTS_SEARCH_WINDOW", default=300)
