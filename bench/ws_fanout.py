@@ -311,7 +311,7 @@ async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_pr
         latencies = [s.latency for s in sockets if s.latency is not None]
         missing = len(sockets) - len(latencies)
         print(
-            f"burst: {len(sockets)} notify() calls from {workers} sender {sender_kind}(es) in {burst_sent:.2f} s; ",
+            f"burst: {len(sockets)} notify() calls, {workers} sender(s) ({sender_kind}s), {burst_sent:.2f} s; ",
             end="",
         )
         print(f"all delivered after {burst_done:.2f} s" if not missing else f"{missing} NOT delivered")
