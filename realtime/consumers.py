@@ -32,6 +32,10 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_HEARTBEAT_TIMEOUT = 4408
+# Client messages allowed per socket: a burst, then a steady rate (heartbeats need 1 per
+# PRESENCE_HEARTBEAT_SECONDS). Messages over the limit get one ``rate_limited`` error.
+MESSAGE_BURST = 20
+MESSAGE_RATE = 2.0
 
 # Presence calls talk to Redis: run them on the thread pool, not the one thread
 # reserved for database access, so a thousand sockets connecting do not queue up.
@@ -47,6 +51,9 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     user_groups: tuple[str, ...] = ()
     user = None
     tracked = False
+    rate_limited = False
+    allowance: float = MESSAGE_BURST
+    allowance_at: float = 0.0
 
     async def dispatch(self, message):
         # Channels wraps every handler in close_old_connections() on the one thread
@@ -102,6 +109,12 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def receive(self, text_data=None, bytes_data=None, **kwargs):
         if not self.tracked:
             return
+        if not self._allow_message():
+            if not self.rate_limited:
+                self.rate_limited = True
+                await self.send_error("rate_limited", "Too many messages; slow down.")
+            return
+        self.rate_limited = False
         try:
             content = json.loads(text_data or "")
         except ValueError:
@@ -111,6 +124,17 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error("bad_message", "Messages must be JSON objects with a 'type'.")
             return
         await self.receive_json(content)
+
+    def _allow_message(self) -> bool:
+        """Token bucket per socket: MESSAGE_BURST messages at once, MESSAGE_RATE a second
+        after that. Every message costs Redis work and may fan out to every subscriber."""
+        now = time.monotonic()
+        self.allowance = min(MESSAGE_BURST, self.allowance + (now - self.allowance_at) * MESSAGE_RATE)
+        self.allowance_at = now
+        if self.allowance < 1:
+            return False
+        self.allowance -= 1
+        return True
 
     async def receive_json(self, content, **kwargs):
         kind = content["type"]

@@ -133,6 +133,16 @@ async def test_bad_and_unknown_messages_get_an_error_frame(ws):
     assert (await communicator.receive_json_from())["type"] == "heartbeat.ack"
 
 
+async def test_message_flood_is_rate_limited(ws):
+    user = await make_user(role="agent")
+    communicator, _ = await connect_hello(ws, "/ws/notifications/", user=user)
+    for _ in range(consumers.MESSAGE_BURST + 5):
+        await communicator.send_json_to({"type": "dance"})
+    codes = [(await communicator.receive_json_from())["code"] for _ in range(consumers.MESSAGE_BURST + 1)]
+    assert codes == ["unknown_type"] * consumers.MESSAGE_BURST + ["rate_limited"]
+    assert await communicator.receive_nothing(timeout=0.2), "one rate_limited error per flood"
+
+
 # --- notifications -----------------------------------------------------------------------
 
 
