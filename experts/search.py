@@ -3,6 +3,8 @@
 trigram similarity against the profile vocabulary. SQLite: every word must occur in
 the profile's text, scored by where it occurs."""
 
+import hashlib
+import json
 import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -62,7 +64,7 @@ class ExpertSearchParams:
     # Filled while searching: typo corrections applied (None: not looked up yet) and
     # the free-time shortlist.
     corrections: dict[str, list[str]] | None = None
-    _available_ids: dict[str, list[int]] = field(default_factory=dict)
+    _available_ids: dict[str, list[int] | None] = field(default_factory=dict)
 
     def logged_filters(self) -> dict[str, Any]:
         data = {
@@ -172,7 +174,7 @@ def _availability_candidates(qs: QuerySet, start: datetime, end: datetime) -> Qu
 
 def apply_filters(qs: QuerySet, params: ExpertSearchParams, *, skip: str = "") -> QuerySet:
     if not params.include_unverified:
-        qs = qs & visible_experts()
+        qs = qs.filter(verification_status=ExpertProfile.Verification.VERIFIED, is_active=True)
     if params.specialization and skip != "specialization":
         qs = qs.filter(
             Exists(
@@ -193,20 +195,26 @@ def apply_filters(qs: QuerySet, params: ExpertSearchParams, *, skip: str = "") -
     if params.max_rate is not None and skip != "max_rate":
         qs = qs.filter(currency=params.currency, hourly_rate__lte=params.max_rate)
     if params.available_from and params.available_to:
-        qs = qs.filter(id__in=_available_ids(qs, params, key=skip))
+        qs = _availability_candidates(qs, params.available_from, params.available_to)
+        exact = _exact_available_ids(qs, params, key=skip)
+        if exact is not None:
+            qs = qs.filter(id__in=exact)
     return qs
 
 
-def _available_ids(qs: QuerySet, params: ExpertSearchParams, *, key: str) -> list[int]:
-    """Experts with a free slot in the window. Exact (slot computation) for up to
-    EXPERTS_AVAILABILITY_EXACT_LIMIT candidates; beyond that the weekday pre-filter
-    answers, so a broad query stays fast. Computed once per search (and facet)."""
+def _exact_available_ids(qs: QuerySet, params: ExpertSearchParams, *, key: str) -> list[int] | None:
+    """Candidates with a real free slot in the window, computed slot by slot when there
+    are at most EXPERTS_AVAILABILITY_EXACT_LIMIT of them; ``None`` above that (the
+    weekday pre-filter answers, so a broad query stays fast). Once per search/facet.
+    Apply text and other filters first so the candidate set is as small as possible."""
     if key not in params._available_ids:
-        start, end = params.available_from, params.available_to
-        candidates = list(_availability_candidates(qs, start, end).values_list("id", flat=True))
-        if len(candidates) <= settings.EXPERTS_AVAILABILITY_EXACT_LIMIT:
-            candidates = experts_with_free_time(expert_ids=candidates, start=start, end=end)
-        params._available_ids[key] = candidates
+        limit = settings.EXPERTS_AVAILABILITY_EXACT_LIMIT
+        candidates = list(qs.order_by().values_list("id", flat=True)[: limit + 1])
+        params._available_ids[key] = (
+            None
+            if len(candidates) > limit
+            else experts_with_free_time(expert_ids=candidates, start=params.available_from, end=params.available_to)
+        )
     return params._available_ids[key]
 
 
@@ -225,10 +233,9 @@ def search_experts(params: ExpertSearchParams) -> QuerySet[ExpertProfile]:
     """Every match, fully ordered (lazy; the caller paginates). Each row has ``score``.
     The API uses it for searches without text; text searches go through
     ``ranked_expert_ids`` (bounded work at any catalogue size)."""
-    qs = ExpertProfile.objects.all()
-    qs = apply_filters(qs, params)
     has_text = bool(query_words(params.q))
-    qs = _apply_text(qs, params, annotate=True)
+    qs = _apply_text(ExpertProfile.objects.all(), params, annotate=True)
+    qs = apply_filters(qs, params)
     if not has_text:
         qs = qs.annotate(score=Value(0.0, output_field=FloatField()))
     return (
@@ -259,7 +266,7 @@ def ranked_expert_ids(params: ExpertSearchParams, *, window: int | None = None) 
     in the requested order). A query matching fewer experts than the window is
     ranked exactly over all of them."""
     window = window or settings.EXPERTS_SEARCH_WINDOW
-    matches = _apply_text(apply_filters(ExpertProfile.objects.all(), params), params, annotate=False)
+    matches = apply_filters(_apply_text(ExpertProfile.objects.all(), params, annotate=False), params)
     candidates = matches.order_by(*SORTS.get(params.sort, SORTS["relevance"])).values("id")[:window]
     ranked = _apply_text(ExpertProfile.objects.filter(id__in=candidates), params, annotate=True, match=False)
     rows = list(ranked.order_by(*_ordering(params, has_text=True)).values_list("id", "score"))
@@ -292,8 +299,8 @@ def corrected_query(params: ExpertSearchParams) -> str | None:
 
 # --- facets -----------------------------------------------------------------------------
 def _faceted(params: ExpertSearchParams, skip: str) -> QuerySet:
-    qs = apply_filters(ExpertProfile.objects.all(), params, skip=skip)
-    return _apply_text(qs, params, annotate=False).order_by()
+    qs = _apply_text(ExpertProfile.objects.all(), params, annotate=False)
+    return apply_filters(qs, params, skip=skip).order_by()
 
 
 def _language_counts(qs: QuerySet) -> dict[str, int]:
@@ -308,9 +315,25 @@ def _language_counts(qs: QuerySet) -> dict[str, int]:
         return {code: n for code, n in cursor.fetchall()}
 
 
+FACETS_CACHE_SECONDS = 60
+
+
 def search_facets(params: ExpertSearchParams) -> dict[str, Any]:
     """Counts for each filter value. Each facet is counted with every other filter
-    applied but not its own, so choosing a value gives exactly the count shown."""
+    applied but not its own, so choosing a value gives exactly the count shown.
+    Cached for a minute per parameter set: six aggregate queries feed a filter panel."""
+    key = (
+        "experts:facets:"
+        + hashlib.sha256(json.dumps([params.q, params.logged_filters()], sort_keys=True).encode()).hexdigest()
+    )
+    facets = cache.get(key)
+    if facets is None:
+        facets = _compute_facets(params)
+        cache.set(key, facets, FACETS_CACHE_SECONDS)
+    return facets
+
+
+def _compute_facets(params: ExpertSearchParams) -> dict[str, Any]:
     total = _faceted(params, skip="").count()
 
     spec_qs = _faceted(params, skip="specialization")
@@ -375,9 +398,14 @@ def search_services(
     if not words:
         return qs.annotate(score=Value(0.0, output_field=FloatField())).order_by("price", "id")
     if is_postgres():
+        # As for experts: rank a bounded window (the cheapest matches), not every match.
         query = build_tsquery(words, _typo_corrections(words))
+        candidates = (
+            qs.filter(search_vector=query).order_by("price", "id").values("id")[: settings.EXPERTS_SEARCH_WINDOW]
+        )
         return (
-            qs.filter(search_vector=query)
+            ExpertService.objects.filter(id__in=candidates)
+            .select_related("expert", "specialization")
             .annotate(score=SearchRank(F("search_vector"), query, normalization=Value(32)))
             .order_by("-score", "price", "id")
         )

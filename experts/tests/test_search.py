@@ -214,3 +214,14 @@ def test_text_search_ranks_within_the_search_window(api_client, marketplace, set
     body = api_client.get(URL, {"q": "microbiology", "page_size": 1, "page": 2}).json()
     assert (body["count"], body["count_capped"]) == (2, False)
     assert ids_of(body) == [marketplace["partial"].pk]
+
+
+def test_broad_availability_searches_use_the_weekday_prefilter(api_client, marketplace, settings):
+    from experts.models import AvailabilityException
+
+    weekday_rules(marketplace["micro"], time(9), time(17))
+    AvailabilityException.objects.create(expert=marketplace["micro"], date=datetime(2026, 6, 1).date())  # Monday off
+    monday = {"available_from": "2026-06-01T08:00:00Z", "available_to": "2026-06-01T12:00:00Z"}
+    assert ids(api_client.get(URL, monday)) == []  # exact: the day is blocked
+    settings.EXPERTS_AVAILABILITY_EXACT_LIMIT = 0
+    assert ids(api_client.get(URL, monday)) == [marketplace["micro"].pk]  # too many to check: weekday rule counts
