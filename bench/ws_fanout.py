@@ -61,6 +61,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--connect-concurrency", type=int, default=100, help="sockets opening at once")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds to wait for the burst to arrive")
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes (Redis mode)")
+    parser.add_argument("--close-half", action="store_true", help="close half the sockets at once before the burst")
     parser.add_argument("--keep", action="store_true", help="keep the bench users")
     return parser.parse_args()
 
@@ -266,12 +267,19 @@ async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_pr
             f"(per socket p50 {percentile(connect_times, 50) * 1000:.1f} ms, "
             f"p95 {percentile(connect_times, 95) * 1000:.1f} ms)"
         )
-        listeners = [asyncio.create_task(s.listen()) for s in sockets]
+        targets = sockets
+        if args.close_half:
+            # Churn: half the clients leave at once; the rest must keep receiving.
+            leaving, targets = sockets[: len(sockets) // 2], sockets[len(sockets) // 2 :]
+            await asyncio.gather(*(s.conn.close() for s in leaving))
+            await asyncio.sleep(1)
+            print(f"closed {len(leaving)} sockets at once; bursting to the other {len(targets)}")
+        listeners = [asyncio.create_task(s.listen()) for s in targets]
 
         # --- burst -----------------------------------------------------------------------
         is_sqlite = settings.DATABASES["default"]["ENGINE"].endswith("sqlite3")
         workers = args.workers or (1 if is_sqlite else 4)
-        user_ids = [s.user_id for s in sockets]
+        user_ids = [s.user_id for s in targets]
 
         burst_started = time.perf_counter()
         if in_process:
@@ -288,7 +296,7 @@ async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_pr
                     await sender(user_id)
 
             await asyncio.gather(*(send_one(user_id) for user_id in user_ids))
-            sender_kind = "thread"
+            sender_kind = "threads"
         else:
             # Senders run in their own processes: threads here would compete for the GIL
             # with the loop that timestamps the arriving frames and skew the figures.
@@ -303,15 +311,15 @@ async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_pr
                 await asyncio.to_thread(process.join)
             if any(process.exitcode for process in processes):
                 raise SystemExit("a sender process failed")
-            sender_kind = "process"
+            sender_kind = "processes"
         burst_sent = time.perf_counter() - burst_started
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(asyncio.gather(*(s.arrived.wait() for s in sockets)), timeout=args.timeout)
+            await asyncio.wait_for(asyncio.gather(*(s.arrived.wait() for s in targets)), timeout=args.timeout)
         burst_done = time.perf_counter() - burst_started
-        latencies = [s.latency for s in sockets if s.latency is not None]
-        missing = len(sockets) - len(latencies)
+        latencies = [s.latency for s in targets if s.latency is not None]
+        missing = len(targets) - len(latencies)
         print(
-            f"burst: {len(sockets)} notify() calls, {workers} sender(s) ({sender_kind}s), {burst_sent:.2f} s; ",
+            f"burst: {len(targets)} notify() calls, {workers} sender(s) ({sender_kind}), {burst_sent:.2f} s; ",
             end="",
         )
         print(f"all delivered after {burst_done:.2f} s" if not missing else f"{missing} NOT delivered")
