@@ -266,3 +266,20 @@ def test_status_reports_layer_and_connected_users(client_for, agent_user, expert
 
 def test_status_needs_authentication(api_client):
     assert api_client.get("/api/v1/realtime/status").status_code == 401
+
+
+def test_expert_profile_shows_live_presence(api_client, presence):
+    """The experts app reads presence through presence_map(): a connected expert shows
+    online, their chosen status next, offline once the connection is gone."""
+    expert = UserFactory(role="expert")
+    profile = _profile(expert)
+    profile.verification_status = "verified"
+    profile.save(update_fields=["verification_status"])
+    url = f"/api/v1/experts/profile/{profile.pk}"
+    assert api_client.get(url).json()["presence"] == "offline"
+    connect(expert, "tab")
+    assert api_client.get(url).json()["presence"] == "online"
+    services.set_presence(user=expert, status="busy")
+    assert api_client.get(url).json()["presence"] == "busy"
+    services.presence_disconnected(user_id=expert.pk, is_expert=True, channel_name="tab")
+    assert api_client.get(url).json()["presence"] == "offline"
