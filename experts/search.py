@@ -15,7 +15,20 @@ from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Case, Count, Exists, F, FloatField, IntegerField, OuterRef, Q, QuerySet, Value, When
+from django.db.models import (
+    Case,
+    Count,
+    Exists,
+    F,
+    FloatField,
+    IntegerField,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+    Value,
+    When,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -226,7 +239,12 @@ SORTS = {
 }
 
 
-LIST_DEFERRED = ("bio", "search_document", "search_vector")
+# Columns a result row needs (ExpertListSerializer): loading fewer keeps a page cheap.
+LIST_FIELDS = (
+    "id", "user_id", "user__timezone", "display_name", "headline", "languages", "country", "city",
+    "hourly_rate", "currency", "years_experience", "rating_avg", "rating_count", "verification_status", "photo",
+)  # fmt: skip
+LIST_SPECIALIZATIONS = Prefetch("specializations", queryset=Specialization.objects.only("id", "slug", "name"))
 
 
 def search_experts(params: ExpertSearchParams) -> QuerySet[ExpertProfile]:
@@ -240,8 +258,8 @@ def search_experts(params: ExpertSearchParams) -> QuerySet[ExpertProfile]:
         qs = qs.annotate(score=Value(0.0, output_field=FloatField()))
     return (
         qs.select_related("user")
-        .prefetch_related("specializations")
-        .defer(*LIST_DEFERRED)
+        .prefetch_related(LIST_SPECIALIZATIONS)
+        .only(*LIST_FIELDS)
         .order_by(*_ordering(params, has_text=has_text))
     )
 
@@ -280,8 +298,8 @@ def load_experts(rows: list[tuple[int, float]]) -> list[ExpertProfile]:
         p.pk: p
         for p in ExpertProfile.objects.filter(id__in=scores)
         .select_related("user")
-        .prefetch_related("specializations")
-        .defer(*LIST_DEFERRED)
+        .prefetch_related(LIST_SPECIALIZATIONS)
+        .only(*LIST_FIELDS)
     }
     page = []
     for pk, _ in rows:

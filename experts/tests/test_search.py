@@ -3,7 +3,7 @@ from datetime import UTC, datetime, time
 import pytest
 
 from experts.models import SearchClick, SearchImpression, SearchLog
-from experts.tests.factories import spec, weekday_rules
+from experts.tests.factories import make_expert, spec, weekday_rules
 
 pytestmark = pytest.mark.django_db
 
@@ -225,3 +225,13 @@ def test_broad_availability_searches_use_the_weekday_prefilter(api_client, marke
     assert ids(api_client.get(URL, monday)) == []  # exact: the day is blocked
     settings.EXPERTS_AVAILABILITY_EXACT_LIMIT = 0
     assert ids(api_client.get(URL, monday)) == [marketplace["micro"].pk]  # too many to check: weekday rule counts
+
+
+def test_a_result_page_costs_a_fixed_number_of_queries(api_client, marketplace, django_assert_max_num_queries):
+    for n in range(5):
+        make_expert(headline=f"Microbiology consultant {n}", specializations=["microbiology", "dairy"])
+    with django_assert_max_num_queries(10):
+        body = api_client.get(URL, {"q": "microbiology"}).json()
+    assert body["count"] == 7
+    with django_assert_max_num_queries(10):
+        api_client.get(URL)
