@@ -1,7 +1,9 @@
 from django.contrib import admin, messages
+from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from foodxchange.services import record_audit
 from realtime import services
 from realtime.models import Notification, NotificationDelivery, NotificationPreference
 
@@ -96,7 +98,7 @@ class NotificationDeliveryAdmin(admin.ModelAdmin):
 
     @admin.action(description="Retry unsent deliveries (sent ones are never sent twice)")
     def retry(self, request, queryset: QuerySet):
-        count = services.requeue_deliveries(deliveries=queryset)
+        count = services.requeue_deliveries(deliveries=queryset, actor=request.user, request=request)
         self.message_user(request, f"{count} delivery(ies) queued again.", messages.SUCCESS)
 
 
@@ -112,5 +114,8 @@ class NotificationPreferenceAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reset to the defaults (delete these preferences)")
     def reset_to_defaults(self, request, queryset: QuerySet):
-        count, _ = queryset.delete()
+        with transaction.atomic():
+            before = {f"{p.user_id}:{p.kind}": p.channels() for p in queryset}
+            count, _ = queryset.delete()
+            record_audit(actor=request.user, action="notifications.preferences.reset", before=before, request=request)
         self.message_user(request, f"{count} preference(s) reset to defaults.", messages.SUCCESS)

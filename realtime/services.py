@@ -19,6 +19,7 @@ from django.db import IntegrityError, transaction
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from foodxchange.services import record_audit
 from realtime import groups, layer
 from realtime.delivery import DeliveryError, get_sender
 from realtime.models import (
@@ -125,14 +126,27 @@ def mark_all_read(*, user) -> int:
         return Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).update(read_at=timezone.now())
 
 
-def update_preferences(*, user, preferences: list[dict[str, Any]]) -> None:
+def update_preferences(*, user, preferences: list[dict[str, Any]], request=None) -> None:
     """Saves the channels for each listed kind (``{"kind", "in_app", "email",
-    "whatsapp"}``; missing channels keep their current value). One transaction."""
+    "whatsapp"}``; missing channels keep their current value). One transaction, audited
+    (who switched a channel on or off, and when, is a support question)."""
     with transaction.atomic():
+        before, after = {}, {}
         for item in preferences:
             current = channels_for(user=user, kind=item["kind"])
             values = {channel: item.get(channel, current[channel]) for channel in Channel.values}
             NotificationPreference.objects.update_or_create(user=user, kind=item["kind"], defaults=values)
+            if values != current:
+                before[item["kind"]], after[item["kind"]] = current, values
+        if after:
+            record_audit(
+                actor=user,
+                action="notifications.preferences.updated",
+                target=user,
+                before=before,
+                after=after,
+                request=request,
+            )
 
 
 def render_message(notification: Notification) -> tuple[str, str]:
@@ -196,17 +210,20 @@ def deliver_notification(*, delivery_id: int) -> NotificationDelivery:
     return delivery
 
 
-def requeue_deliveries(*, deliveries) -> int:
+def requeue_deliveries(*, deliveries, actor=None, request=None) -> int:
     """Queues unsent deliveries again (admin action); sent ones are left alone."""
     from realtime.tasks import deliver_notification
 
-    ids = list(
-        deliveries.exclude(
-            status__in=[NotificationDelivery.Status.SENT, NotificationDelivery.Status.SKIPPED]
-        ).values_list("pk", flat=True)
-    )
-    for delivery_id in ids:
-        transaction.on_commit(lambda delivery_id=delivery_id: deliver_notification.delay(delivery_id))
+    with transaction.atomic():
+        ids = list(
+            deliveries.exclude(
+                status__in=[NotificationDelivery.Status.SENT, NotificationDelivery.Status.SKIPPED]
+            ).values_list("pk", flat=True)
+        )
+        for delivery_id in ids:
+            transaction.on_commit(lambda delivery_id=delivery_id: deliver_notification.delay(delivery_id))
+        if ids:
+            record_audit(actor=actor, action="notifications.deliveries.requeued", after={"ids": ids}, request=request)
     return len(ids)
 
 

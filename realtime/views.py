@@ -94,7 +94,9 @@ class NotificationPreferencesView(APIView):
     def put(self, request):
         serializer = PreferencesSerializer(data=request.data, context={"user": request.user})
         serializer.is_valid(raise_exception=True)
-        services.update_preferences(user=request.user, preferences=serializer.validated_data["preferences"])
+        services.update_preferences(
+            user=request.user, preferences=serializer.validated_data["preferences"], request=request
+        )
         return Response({"preferences": selectors.preferences_for(user=request.user)})
 
 

@@ -5,6 +5,7 @@ from django.core import mail
 from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
+from foodxchange.models import AuditLog
 from realtime.models import Notification, NotificationDelivery, NotificationPreference
 
 pytestmark = pytest.mark.django_db
@@ -56,6 +57,8 @@ def test_retry_action_sends_unsent_once(staff_client, notification, django_captu
         staff_client.post(url, {"action": "retry", "_selected_action": ids})
     assert len(mail.outbox) == 1
     assert NotificationDelivery.objects.get().status == "sent"
+    audits = AuditLog.objects.filter(action="notifications.deliveries.requeued")
+    assert [a.after for a in audits] == [{"ids": ids}], "the second click requeued nothing"
 
 
 def test_reset_preferences_action(staff_client, notification):
@@ -63,6 +66,8 @@ def test_reset_preferences_action(staff_client, notification):
     ids = list(NotificationPreference.objects.values_list("pk", flat=True))
     staff_client.post(url, {"action": "reset_to_defaults", "_selected_action": ids})
     assert NotificationPreference.objects.count() == 0
+    audit = AuditLog.objects.get(action="notifications.preferences.reset")
+    assert audit.before == {f"{notification.user_id}:lead.assigned": {"in_app": True, "email": True, "whatsapp": False}}
 
 
 def test_notifications_cannot_be_added_by_hand(staff_client):

@@ -6,6 +6,7 @@ import pytest
 from django.apps import apps
 
 from accounts.tests.factories import UserFactory
+from foodxchange.models import AuditLog
 from realtime import selectors, services
 from realtime.models import Notification, NotificationPreference
 from realtime.presence import get_store
@@ -124,6 +125,18 @@ def test_preferences_default_then_update(client_for, agent_user):
     assert by_kind["lead.assigned"]["is_default"] is False
     assert by_kind["commission.earned"]["email"] is True
     assert NotificationPreference.objects.filter(user=agent_user).count() == 2
+    audit = AuditLog.objects.get(action="notifications.preferences.updated")
+    assert audit.actor == agent_user
+    assert audit.before["lead.assigned"]["whatsapp"] is False
+    assert audit.after["lead.assigned"]["whatsapp"] is True
+
+    # Saving the same values again changes nothing and logs nothing.
+    client.put(
+        "/api/v1/notifications/preferences",
+        {"preferences": [{"kind": "lead.assigned", "whatsapp": True}]},
+        format="json",
+    )
+    assert AuditLog.objects.filter(action="notifications.preferences.updated").count() == 1
 
 
 @pytest.mark.parametrize(
@@ -142,6 +155,7 @@ def test_preferences_bad_input_writes_nothing(client_for, agent_user, body, fiel
     assert response.status_code == 400
     assert field in response.json()["error"]["details"]
     assert NotificationPreference.objects.count() == 0
+    assert not AuditLog.objects.exists()
 
 
 def test_preferences_accept_a_kind_the_user_received(client_for, agent_user):
