@@ -29,7 +29,7 @@ from realtime.models import (
     NotificationPreference,
     kind_title,
 )
-from realtime.presence import CHOOSABLE_STATUSES, effective_status, get_store
+from realtime.presence import CHOOSABLE_STATUSES, HIDDEN, effective_status, get_store
 from realtime.selectors import channels_for
 
 logger = logging.getLogger(__name__)
@@ -260,10 +260,11 @@ def presence_disconnected(*, user_id: int, is_expert: bool, channel_name: str) -
     """Forgets one connection; the expert goes offline when it was the last one."""
     now = time.time()
     remaining = get_store().remove(user_id, channel_name, now)
-    status = effective_status(remaining, _chosen_status(user_id, now))
-    if is_expert and remaining == 0 and status == "offline":
+    chosen = _chosen_status(user_id, now)
+    # An expert who chose to appear offline was already shown offline: nothing changes.
+    if is_expert and remaining == 0 and chosen != HIDDEN:
         _broadcast_presence(user_id, "offline")
-    return status
+    return effective_status(remaining, chosen)
 
 
 def set_presence(*, user, status: str) -> str:

@@ -295,6 +295,10 @@ async def test_expert_sets_status_by_socket_and_by_rest(ws):
     assert (await observer.receive_json_from())["code"] == "permission_denied"
     assert (await presence_map([expert.pk, watcher.pk])) == {expert.pk: "offline", watcher.pk: "online"}
 
+    # Leaving while appearing offline announces nothing new.
+    await socket.disconnect()
+    assert await observer.receive_nothing(timeout=0.3)
+
 
 async def test_chosen_status_survives_a_reload(ws):
     expert = await make_user(role="expert")
