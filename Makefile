@@ -23,7 +23,7 @@ run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
 	@echo "Serving on http://$(HOST):$(PORT)  (admin: /admin/, API docs: /api/docs/)"
-	$(BIN)/uvicorn foodxchange.asgi:application --host $(HOST) --port $(PORT)
+	$(BIN)/uvicorn foodxchange.asgi:application --host $(HOST) --port $(PORT) --timeout-graceful-shutdown 10
 
 test: install
 	$(BIN)/pytest $(PYTEST_ARGS)

@@ -23,6 +23,9 @@ if not DEBUG and (SECRET_KEY == _INSECURE_KEY or len(SECRET_KEY) < 32):
     )
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]", "testserver"])
+# Origins (host patterns as in ALLOWED_HOSTS, "*" for any, which also admits clients
+# that send no Origin header, e.g. mobile apps) allowed to open WebSockets.
+WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 # Public base URL of this API (used to build links and to validate Twilio signatures
 # behind a proxy) and of the SPA (used for links in emails).
@@ -230,6 +233,16 @@ SPECTACULAR_SETTINGS = {
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
+    # Several models have a "status" field: name each enum after its model.
+    "ENUM_NAME_OVERRIDES": {
+        "CommissionStatusEnum": "commissions.models.Commission.Status",
+        "CommissionKindEnum": "commissions.models.Commission.Kind",
+        "LeadStatusEnum": "leads.models.Lead.Status",
+        "VerificationRequestStatusEnum": "experts.models.VerificationRequest.Status",
+        "VerificationStatusEnum": "experts.models.ExpertProfile.Verification",
+        "PresenceStatusEnum": "realtime.presence.CHOOSABLE_STATUSES",
+        "PresentStatusEnum": "realtime.selectors.PRESENT_STATUSES",
+    },
 }
 
 # --- I18N / time -----------------------------------------------------------------------
@@ -365,12 +378,6 @@ if REDIS_URL:
             "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT,
         }
     ]
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "PresenceStatusEnum": "realtime.presence.CHOOSABLE_STATUSES",
-        "PresentStatusEnum": "realtime.selectors.PRESENT_STATUSES",
-    }
-)
 
 # --- backups ---
 # Archives go to their own named storage: a private local folder by default, an
@@ -416,12 +423,6 @@ BACKUP_STALE_AFTER_HOURS = env.int("BACKUP_STALE_AFTER_HOURS", default=6)
 COMMISSION_BASE_CURRENCY = env.str("COMMISSION_BASE_CURRENCY", default="USD")
 COMMISSION_FX_RATES = env.dict("COMMISSION_FX_RATES", default={})
 COMMISSION_TIER_WINDOW_DAYS = env.int("COMMISSION_TIER_WINDOW_DAYS", default=90)
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "CommissionStatusEnum": "commissions.models.Commission.Status",
-        "CommissionKindEnum": "commissions.models.Commission.Kind",
-    }
-)
 
 # --- leads ---
 # Nurturing: at most this many follow-ups per agent per UTC day, none during the lead's
@@ -431,10 +432,6 @@ LEADS_QUIET_HOURS_START = env.int("LEADS_QUIET_HOURS_START", default=21)
 LEADS_QUIET_HOURS_END = env.int("LEADS_QUIET_HOURS_END", default=8)
 LEADS_IMPORT_MAX_ROWS = env.int("LEADS_IMPORT_MAX_ROWS", default=10_000)
 LEADS_IMPORT_MAX_BYTES = env.int("LEADS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
-SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
-    **SPECTACULAR_SETTINGS.get("ENUM_NAME_OVERRIDES", {}),
-    "LeadStatusEnum": "leads.models.Lead.Status",
-}
 
 # --- experts ---
 # Expert search with available_from/available_to computes exact free slots for up to
@@ -442,12 +439,6 @@ SPECTACULAR_SETTINGS["ENUM_NAME_OVERRIDES"] = {
 EXPERTS_AVAILABILITY_EXACT_LIMIT = env.int("EXPERTS_AVAILABILITY_EXACT_LIMIT", default=2000)
 # Search logs, impressions and clicks older than this are purged by a daily job.
 EXPERTS_SEARCH_LOG_RETENTION_DAYS = env.int("EXPERTS_SEARCH_LOG_RETENTION_DAYS", default=400)
-SPECTACULAR_SETTINGS.setdefault("ENUM_NAME_OVERRIDES", {}).update(
-    {
-        "VerificationRequestStatusEnum": "experts.models.VerificationRequest.Status",
-        "VerificationStatusEnum": "experts.models.ExpertProfile.Verification",
-    }
-)
 # Text searches rank at most this many matches (the first ones in the requested sort
 # order, best rated first for relevance): bounded work per query at any catalogue size.
 EXPERTS_SEARCH_WINDOW = env.int("EXPERTS_SEARCH_WINDOW", default=300)
