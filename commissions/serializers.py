@@ -1,10 +1,10 @@
-import re
 from decimal import Decimal
 
 from rest_framework import serializers
 
 from commissions.models import Commission, CommissionTier
 from commissions.selectors import PERIODS
+from foodxchange.api.fields import CurrencyCodeField
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -56,20 +56,9 @@ class CommissionSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class CurrencyField(serializers.CharField):
-    def __init__(self, **kwargs):
-        super().__init__(min_length=3, max_length=3, **kwargs)
-
-    def to_internal_value(self, data):
-        value = super().to_internal_value(data).upper()
-        if not re.fullmatch(r"[A-Z]{3}", value):
-            raise serializers.ValidationError("Use a three-letter ISO 4217 code, e.g. USD.")
-        return value
-
-
 class CommissionCalculateRequestSerializer(serializers.Serializer):
     deal_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
-    currency = CurrencyField()
+    currency = CurrencyCodeField()
     agent_id = serializers.IntegerField(required=False, min_value=1, help_text="Admins: whose tier to use")
 
 

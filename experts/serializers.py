@@ -6,7 +6,7 @@ from django.utils import timezone
 from rest_framework import serializers
 
 from accounts.models import validate_timezone
-from experts.constants import COUNTRY_CODES, CURRENCY_CODES, LANGUAGE_CODES
+from experts.constants import COUNTRY_CODES, LANGUAGE_CODES
 from experts.models import (
     AvailabilityException,
     AvailabilityRule,
@@ -18,6 +18,7 @@ from experts.models import (
     VerificationRequest,
 )
 from experts.services import rules_overlap
+from foodxchange.api.fields import currency_code
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0")}
 
@@ -149,10 +150,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
         return value
 
     def validate_currency(self, value: str) -> str:
-        value = value.upper()
-        if value not in CURRENCY_CODES:
-            raise serializers.ValidationError(f"Supported currencies: {', '.join(sorted(CURRENCY_CODES))}.")
-        return value
+        return currency_code(value)
 
     def validate_specializations(self, value):
         if len(value) > 10:
@@ -196,10 +194,7 @@ class ServiceSerializer(serializers.ModelSerializer):
         read_only_fields = ["id", "expert"]
 
     def validate_currency(self, value: str) -> str:
-        value = value.upper()
-        if value not in CURRENCY_CODES:
-            raise serializers.ValidationError(f"Supported currencies: {', '.join(sorted(CURRENCY_CODES))}.")
-        return value
+        return currency_code(value)
 
 
 class ServiceSearchResultSerializer(ServiceSerializer):
@@ -458,10 +453,7 @@ class ExpertSearchQuerySerializer(serializers.Serializer):
         return value
 
     def validate_currency(self, value: str) -> str:
-        value = value.upper()
-        if value not in CURRENCY_CODES:
-            raise serializers.ValidationError(f"Supported currencies: {', '.join(sorted(CURRENCY_CODES))}.")
-        return value
+        return currency_code(value)
 
     def validate(self, attrs):
         start, end = attrs.get("available_from"), attrs.get("available_to")

@@ -6,15 +6,9 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from experts.models import Specialization
+from foodxchange.api.fields import currency_code
 from leads import validators
 from leads.models import Deal, Lead, LeadEvent, LeadNote, MessageTemplate, WhatsAppMessage
-
-
-def _currency(value: str) -> str:
-    value = value.strip().upper()
-    if len(value) != 3 or not value.isalpha():
-        raise serializers.ValidationError("Use a three-letter ISO 4217 currency code, e.g. USD.")
-    return value
 
 
 class LeadInputSerializer(serializers.Serializer):
@@ -64,7 +58,7 @@ class LeadInputSerializer(serializers.Serializer):
         return value
 
     def validate_currency(self, value: str) -> str:
-        return _currency(value)
+        return currency_code(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         lead: Lead | None = self.instance
@@ -179,7 +173,7 @@ class ConvertSerializer(serializers.Serializer):
     currency = serializers.CharField(max_length=3, required=False)
 
     def validate_currency(self, value: str) -> str:
-        return _currency(value)
+        return currency_code(value)
 
 
 class DealSerializer(serializers.ModelSerializer):

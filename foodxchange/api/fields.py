@@ -1,0 +1,24 @@
+"""Serializer validation shared by every app."""
+
+from rest_framework import serializers
+
+from foodxchange.codes import CURRENCY_CODES
+
+
+def currency_code(value: str) -> str:
+    """A supported ISO 4217 code, upper-cased; a clear 400 message otherwise."""
+    value = (value or "").strip().upper()
+    if value not in CURRENCY_CODES:
+        raise serializers.ValidationError(
+            f"Use a supported ISO 4217 currency code: {', '.join(sorted(CURRENCY_CODES))}."
+        )
+    return value
+
+
+class CurrencyCodeField(serializers.CharField):
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> str:
+        return currency_code(super().to_internal_value(data))
