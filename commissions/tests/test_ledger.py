@@ -11,6 +11,7 @@ from commissions.models import AgentTier, Commission, CommissionTier, ImmutableL
 from commissions.money import commission_amount, round_money, to_minor_units
 from commissions.tests.factories import make_deal
 from foodxchange.models import AuditLog
+from foodxchange.testing import run_in_threads
 from leads.models import Deal
 from realtime.models import Notification
 
@@ -244,27 +245,12 @@ def test_foreign_currency_counts_through_the_fx_table(agent, settings):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_conversions_of_one_deal_create_one_commission():
-    import threading
 
     agent = UserFactory(role="agent")
     deal = make_deal(agent=agent, value="1000.00")
-    barrier = threading.Barrier(2)
-    results, errors = [], []
-
-    def convert():
-        try:
-            barrier.wait()
-            results.append(services.record_commission_for_deal(deal=Deal.objects.get(pk=deal.pk)).pk)
-        except Exception as exc:  # pragma: no cover - surfaced below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=convert) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
+    results, errors = run_in_threads(
+        lambda: services.record_commission_for_deal(deal=Deal.objects.get(pk=deal.pk)).pk, 2
+    )
     assert errors == []
     assert Commission.objects.filter(deal=deal).count() == 1
     assert results == [Commission.objects.get(deal=deal).pk] * 2

@@ -14,6 +14,7 @@ from commissions.models import Commission, Payout
 from commissions.payments import PaymentError, RecordingBackend, TransientPaymentError
 from commissions.tests.factories import connect_payout_account, make_deal
 from foodxchange.models import AuditLog
+from foodxchange.testing import run_in_threads
 from realtime.models import Notification
 
 
@@ -187,24 +188,7 @@ def test_two_concurrent_payout_runs_pay_each_commission_once(settings):
         connect_payout_account(agent)
     ids = [approved_commission(agent, value).pk for agent in agents for value in ("100.00", "250.50")]
 
-    barrier = threading.Barrier(2)
-    reports, errors = [], []
-
-    def run():
-        try:
-            barrier.wait()
-            reports.append(services.run_payouts())
-        except Exception as exc:  # pragma: no cover - surfaced by the assertion below
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=30)
-
+    reports, errors = run_in_threads(services.run_payouts, 2)
     assert errors == []
     calls = RecordingBackend.calls()
     assert sorted(c["destination"] for c in calls) == sorted(a.payout_account.stripe_account_id for a in agents)

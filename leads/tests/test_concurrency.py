@@ -1,38 +1,16 @@
 """Races that only a real database with real threads can show (PostgreSQL)."""
 
 import io
-import threading
 
 import pytest
-from django.db import connection
 
 from accounts.tests.factories import UserFactory
+from foodxchange.testing import run_in_threads
 from leads import services
 from leads.models import Lead, WhatsAppMessage
 from leads.tests.factories import LeadFactory, NurtureStepFactory
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
-
-
-def run_in_threads(target, count):
-    barrier = threading.Barrier(count)
-    results, errors = [], []
-
-    def wrapped():
-        try:
-            barrier.wait()
-            results.append(target())
-        except Exception as exc:
-            errors.append(exc)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=wrapped) for _ in range(count)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    return results, errors
 
 
 def test_two_imports_of_the_same_file_at_once_create_each_contact_once():

@@ -1,14 +1,13 @@
 """POST /leads/:id/convert: one deal, lead won, commission booked — once."""
 
-import threading
 from decimal import Decimal
 
 import pytest
-from django.db import connection
 
 from accounts.tests.factories import UserFactory
 from commissions.models import Commission
 from foodxchange.models import AuditLog
+from foodxchange.testing import run_in_threads
 from leads import services
 from leads.models import Deal, Lead
 from leads.tests.factories import LeadFactory
@@ -113,24 +112,10 @@ def test_the_commission_service_is_called_with_the_deal(agent_user, lead, monkey
 def test_concurrent_conversions_make_one_deal():
     agent = UserFactory(role="agent")
     lead = LeadFactory(created_by=agent, assigned_to=agent)
-    barrier = threading.Barrier(4)
-    outcomes = []
-
-    def convert():
-        try:
-            barrier.wait()
-            services.convert_lead(lead=lead, actor=agent, value=Decimal("999.99"), currency="USD")
-            outcomes.append("ok")
-        except Exception as exc:  # Conflict for the losers
-            outcomes.append(type(exc).__name__)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=convert) for _ in range(4)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
-    assert sorted(outcomes) == ["Conflict", "Conflict", "Conflict", "ok"]
+    results, errors = run_in_threads(
+        lambda: services.convert_lead(lead=lead, actor=agent, value=Decimal("999.99"), currency="USD"), 4
+    )
+    assert len(results) == 1
+    assert [type(exc).__name__ for exc in errors] == ["Conflict"] * 3
     assert Deal.objects.count() == 1
     assert Commission.objects.count() == 1

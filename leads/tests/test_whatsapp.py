@@ -8,11 +8,11 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode
 
 import pytest
-from django.db import connection
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from accounts.tests.factories import UserFactory
+from foodxchange.testing import run_in_threads
 from leads import services, whatsapp
 from leads.models import LeadEvent, WhatsAppMessage
 from leads.tasks import send_whatsapp_message
@@ -218,20 +218,8 @@ def test_concurrent_deliveries_send_once(outbox):
     lead = LeadFactory(created_by=agent, whatsapp_opt_in=True)
     template = MessageTemplateFactory()
     message, _ = services.queue_whatsapp(lead=lead, actor=agent, template=template, variables={"topic": "x"})
-    barrier = threading.Barrier(5)
-
-    def deliver():
-        try:
-            barrier.wait()
-            services.deliver_message(message_id=message.pk)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=deliver) for _ in range(5)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    _, errors = run_in_threads(lambda: services.deliver_message(message_id=message.pk), 5)
+    assert errors == []
     assert len(outbox) == 1
     message.refresh_from_db()
     assert message.status == "sent"

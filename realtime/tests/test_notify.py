@@ -1,16 +1,16 @@
 """notify(): storage, idempotency, after-commit fan-out, delivery idempotency."""
 
 import sys
-import threading
 import time
 import types
 
 import pytest
 from django.core import mail
 from django.core.mail.backends.base import BaseEmailBackend
-from django.db import connection, transaction
+from django.db import transaction
 
 from accounts.tests.factories import UserFactory
+from foodxchange.testing import run_in_threads
 from realtime import selectors, services
 from realtime.delivery import DeliveryError, LeadsWhatsAppSender
 from realtime.models import Notification, NotificationDelivery, NotificationPreference
@@ -175,21 +175,8 @@ def test_concurrent_deliveries_of_one_row_send_once(settings):
     user = UserFactory(role="agent", phone="+14155550199")
     notification = Notification.objects.create(user=user, kind="lead.assigned")
     delivery = NotificationDelivery.objects.create(notification=notification, channel="whatsapp")
-    barrier = threading.Barrier(2)
-    results = []
-
-    def worker():
-        barrier.wait()
-        try:
-            results.append(services.deliver_notification(delivery_id=delivery.pk).status)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=worker) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = run_in_threads(lambda: services.deliver_notification(delivery_id=delivery.pk).status, 2)
+    assert errors == []
     assert results == ["sent", "sent"]
     assert SlowRecordingSender.sent == [f"notification-{notification.pk}-whatsapp"]
     delivery.refresh_from_db()
