@@ -19,6 +19,7 @@ install: $(BIN)/.installed
 
 # Local runs default to DEBUG on (dev secret key, static files from the source tree).
 run: export DEBUG ?= true
+run: export LOG_FORMAT ?= text
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
