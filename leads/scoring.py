@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+from commissions.money import base_currency, to_base
 from leads.models import Lead
 
 COMPLETENESS_FIELDS = {
@@ -19,7 +20,9 @@ COMPLETENESS_FIELDS = {
     "estimated_value": 2,
     "notes": 2,
 }
-# (minimum estimated value, points). Values are compared in the lead's own currency.
+# (minimum estimated value in the base currency, points). Other currencies are converted
+# with the marketplace's rate table (COMMISSION_FX_RATES); without a rate the value is
+# compared as it is, and the reason says so.
 BUDGET_BANDS = [(Decimal("50000"), 25), (Decimal("10000"), 18), (Decimal("2000"), 10), (Decimal("0.01"), 5)]
 # (minimum verified experts in the lead's specialization, points)
 SUPPLY_BANDS = [(10, 20), (3, 14), (1, 8)]
@@ -45,13 +48,19 @@ def _completeness(lead: Lead) -> tuple[int, str]:
 
 
 def _budget(lead: Lead) -> tuple[int, str]:
-    value = lead.estimated_value
-    if value is None:
+    if lead.estimated_value is None:
         return 0, "no estimated value"
+    described = f"estimated value {lead.estimated_value} {lead.currency}"
+    value = to_base(lead.estimated_value, lead.currency)
+    if value is None:
+        value = lead.estimated_value
+        described += f" (no exchange rate to {base_currency()}; compared as is)"
+    elif lead.currency.upper() != base_currency():
+        described += f" ≈ {value} {base_currency()}"
     for minimum, points in BUDGET_BANDS:
         if value >= minimum:
-            return points, f"estimated value {value} {lead.currency} (band ≥ {minimum})"
-    return 0, f"estimated value {value} {lead.currency}"
+            return points, f"{described} (band ≥ {minimum} {base_currency()})"
+    return 0, described
 
 
 def _fit(lead: Lead, verified_experts: int) -> tuple[int, str]:

@@ -43,6 +43,24 @@ def test_a_complete_engaged_recent_lead_in_a_well_supplied_field_scores_100():
     assert sum(scoring.MAX_POINTS.values()) == 100
 
 
+def test_budget_bands_compare_in_the_base_currency(settings):
+    settings.COMMISSION_BASE_CURRENCY = "USD"
+    settings.COMMISSION_FX_RATES = {"EUR": "1.10"}
+    inputs = scoring.ScoreInputs(verified_experts=0, inbound_messages=0, notes=0)
+
+    def budget(value: str, currency: str) -> dict:
+        lead = LeadFactory.build(estimated_value=Decimal(value), currency=currency, created_at=NOW)
+        return rules(scoring.score_lead(lead, inputs, now=NOW)[1])["budget"]
+
+    euros = budget("9500", "EUR")  # ≈ 10,450 USD: the 10,000 band
+    assert euros["points"] == 18
+    assert "≈ 10450.00 USD" in euros["reason"]
+    assert budget("9500", "USD")["points"] == 10
+    no_rate = budget("9500", "CHF")
+    assert no_rate["points"] == 10
+    assert "no exchange rate to USD" in no_rate["reason"]
+
+
 def test_every_rule_says_why():
     lead = LeadFactory.build(
         phone="", estimated_value=Decimal("2500"), status="contacted", created_at=NOW - dt.timedelta(days=40)
