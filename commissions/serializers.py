@@ -4,7 +4,7 @@ from rest_framework import serializers
 
 from commissions.models import Commission, CommissionTier
 from commissions.selectors import PERIODS
-from foodxchange.api.fields import CurrencyCodeField
+from foodxchange.api.fields import CurrencyCodeField, ObjectIdField
 
 MONEY = {"max_digits": 16, "decimal_places": 2}
 
@@ -59,7 +59,7 @@ class CommissionSerializer(serializers.ModelSerializer):
 class CommissionCalculateRequestSerializer(serializers.Serializer):
     deal_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
     currency = CurrencyCodeField()
-    agent_id = serializers.IntegerField(required=False, min_value=1, help_text="Admins: whose tier to use")
+    agent_id = ObjectIdField(required=False, help_text="Admins: whose tier to use")
 
 
 class CommissionCalculateResponseSerializer(serializers.Serializer):
@@ -119,7 +119,7 @@ class CommissionLeaderboardSerializer(serializers.Serializer):
 
 
 class CommissionAnalyticsQuerySerializer(serializers.Serializer):
-    agent_id = serializers.IntegerField(required=False, min_value=1)
+    agent_id = ObjectIdField(required=False)
     months = serializers.IntegerField(required=False, min_value=1, max_value=36, default=12)
 
 
@@ -141,7 +141,7 @@ class CommissionAnalyticsSerializer(serializers.Serializer):
 
 
 class CommissionApproveRequestSerializer(serializers.Serializer):
-    ids = serializers.ListField(child=serializers.IntegerField(min_value=1), allow_empty=False, max_length=500)
+    ids = serializers.ListField(child=ObjectIdField(), allow_empty=False, max_length=500)
 
 
 class CommissionNotPendingSerializer(serializers.Serializer):

@@ -28,6 +28,7 @@ from commissions.serializers import (
     CommissionTierSerializer,
 )
 from foodxchange.api.errors import ServiceUnavailable
+from foodxchange.api.fields import MAX_OBJECT_ID
 from foodxchange.api.permissions import IsAdmin, IsAgent, IsAgentOrAdmin, is_admin
 from foodxchange.api.schema import error_responses
 
@@ -56,7 +57,9 @@ class LedgerFilter(django_filters.FilterSet):
     status = django_filters.ChoiceFilter(choices=Commission.Status.choices)
     kind = django_filters.ChoiceFilter(choices=Commission.Kind.choices)
     currency = django_filters.CharFilter(lookup_expr="iexact")
-    agent = django_filters.NumberFilter(field_name="agent_id", help_text="Staff: one agent's rows")
+    agent = django_filters.NumberFilter(
+        field_name="agent_id", min_value=1, max_value=MAX_OBJECT_ID, help_text="Staff: one agent's rows"
+    )
     created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
     created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
 

@@ -1,10 +1,11 @@
 import django_filters
 
+from foodxchange.api.fields import MAX_OBJECT_ID
 from foodxchange.models import AuditLog
 
 
 class AuditLogFilter(django_filters.FilterSet):
-    actor = django_filters.NumberFilter(field_name="actor_id")
+    actor = django_filters.NumberFilter(field_name="actor_id", min_value=1, max_value=MAX_OBJECT_ID)
     actor_email = django_filters.CharFilter(field_name="actor_repr", lookup_expr="iexact")
     action = django_filters.CharFilter(field_name="action", lookup_expr="istartswith")
     target_type = django_filters.CharFilter(field_name="target_type")

@@ -325,7 +325,9 @@ def test_approve_reports_unknown_and_non_pending_ids(client_for, admin_user, age
     assert log.actor_id == admin_user.pk and log.after["status"] == "approved" and log.ip_address
 
 
-@pytest.mark.parametrize("payload", [{}, {"ids": []}, {"ids": ["x"]}, {"ids": [0]}, {"ids": "1,2"}])
+@pytest.mark.parametrize(
+    "payload", [{}, {"ids": []}, {"ids": ["x"]}, {"ids": [0]}, {"ids": "1,2"}, {"ids": [141038425455808086016]}]
+)
 def test_approve_rejects_bad_input_and_changes_nothing(client_for, admin_user, agent, payload):
     c = commission_for(agent)
     response = client_for(admin_user).post(url("approve"), payload, format="json")

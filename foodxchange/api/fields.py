@@ -22,3 +22,16 @@ class CurrencyCodeField(serializers.CharField):
 
     def to_internal_value(self, data) -> str:
         return currency_code(super().to_internal_value(data))
+
+
+# Primary keys are 64-bit: a larger number can match nothing and would overflow the driver.
+MAX_OBJECT_ID = 2**63 - 1
+
+
+class ObjectIdField(serializers.IntegerField):
+    """An integer id sent by a client (1 to 2**63 - 1)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 1)
+        kwargs.setdefault("max_value", MAX_OBJECT_ID)
+        super().__init__(**kwargs)
