@@ -18,7 +18,7 @@ from experts.models import (
     VerificationRequest,
 )
 from experts.services import rules_overlap
-from foodxchange.api.fields import currency_code
+from foodxchange.api.fields import ObjectIdField, currency_code
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0")}
 
@@ -263,16 +263,13 @@ class SlotSerializer(serializers.Serializer):
 class AvailabilityQuerySerializer(serializers.Serializer):
     MAX_RANGE = timedelta(days=62)
 
-    expert = serializers.IntegerField(required=False, min_value=1)
+    expert = ObjectIdField(required=False)
     to = serializers.DateTimeField(required=False)
 
-    def to_internal_value(self, data):
-        # "from" is a Python keyword: read it by hand.
-        attrs = super().to_internal_value(data)
-        raw = data.get("from")
-        if raw:
-            attrs["from"] = serializers.DateTimeField().run_validation(raw)
-        return attrs
+    def get_fields(self):
+        fields = super().get_fields()
+        fields["from"] = serializers.DateTimeField(required=False)  # a Python keyword: declared here
+        return fields
 
     def validate(self, attrs):
         start = attrs.get("from") or timezone.now()
@@ -330,7 +327,7 @@ class DocumentSerializer(serializers.ModelSerializer):
 
 
 class VerificationCreateSerializer(serializers.Serializer):
-    documents = serializers.ListField(child=serializers.IntegerField(min_value=1), min_length=1, max_length=20)
+    documents = serializers.ListField(child=ObjectIdField(), min_length=1, max_length=20)
     note = serializers.CharField(max_length=2000, required=False, allow_blank=True, default="")
 
     def validate_documents(self, ids):
@@ -523,7 +520,7 @@ class TrendingSerializer(serializers.Serializer):
 
 class ClickEventSerializer(serializers.Serializer):
     search_id = serializers.UUIDField()
-    expert_id = serializers.IntegerField(min_value=1)
+    expert_id = ObjectIdField()
     position = serializers.IntegerField(min_value=1, max_value=10000)
 
     def validate(self, attrs):

@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from experts.models import Specialization
-from foodxchange.api.fields import currency_code
+from foodxchange.api.fields import ObjectIdField, currency_code
 from leads import validators
 from leads.models import Deal, Lead, LeadEvent, LeadNote, MessageTemplate, WhatsAppMessage
 
@@ -161,11 +161,11 @@ class LeadListQuerySerializer(serializers.Serializer):
     source = serializers.ChoiceField(choices=Lead.Source.choices, required=False)
     min_score = serializers.IntegerField(min_value=0, max_value=100, required=False)
     q = serializers.CharField(required=False, max_length=100)
-    assigned_to = serializers.IntegerField(min_value=1, required=False)
+    assigned_to = ObjectIdField(required=False)
 
 
 class AssignSerializer(serializers.Serializer):
-    agent_id = serializers.IntegerField(min_value=1)
+    agent_id = ObjectIdField()
 
 
 class ConvertSerializer(serializers.Serializer):

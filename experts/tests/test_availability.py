@@ -120,6 +120,12 @@ def test_availability_callers_and_ranges(api_client, client_for, client_user):
     assert api_client.get(URL, too_long).status_code == 400
     reversed_range = {"expert": visible.pk, "from": "2026-01-02T00:00:00Z", "to": "2026-01-01T00:00:00Z"}
     assert api_client.get(URL, reversed_range).status_code == 400
+    garbage = api_client.get(URL, {"expert": visible.pk, "from": "É", "to": ""})
+    assert garbage.status_code == 400
+    assert "from" in garbage.json()["error"]["details"]
+    huge = api_client.get(URL, {"expert": 485161732484858904576})
+    assert huge.status_code == 400
+    assert "expert" in huge.json()["error"]["details"]
 
 
 def test_free_slots_needs_aware_datetimes():

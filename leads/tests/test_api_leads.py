@@ -171,9 +171,9 @@ def test_list_filters(agent_client, agent_user):
     assert ids("min_score=50") == {hot.pk, handed.pk}
     assert ids("q=chili") == {hot.pk}
     assert ids(f"assigned_to={other_agent.pk}") == {handed.pk}
-    bad = agent_client.get("/api/v1/leads/list?status=maybe&min_score=500")
+    bad = agent_client.get("/api/v1/leads/list?status=maybe&min_score=500&assigned_to=485161732484858904576")
     assert bad.status_code == 400
-    assert {"status", "min_score"} <= set(bad.json()["error"]["details"])
+    assert {"status", "min_score", "assigned_to"} <= set(bad.json()["error"]["details"])
 
 
 def test_detail_put_patch_and_history(agent_client, agent_user, lead):
