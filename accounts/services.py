@@ -205,7 +205,7 @@ def complete_challenge(*, challenge: str, code: str, request=None) -> dict[str, 
 
 def _check_second_factor(user: User, code: str) -> bool:
     totp = TOTPDevice.objects.filter(user=user, confirmed=True).first()
-    if totp is not None and code.isdigit() and _verify_totp(totp, code):
+    if totp is not None and code.isascii() and code.isdigit() and _verify_totp(totp, code):
         return True
     return _use_backup_code(user, code)
 

@@ -18,7 +18,7 @@ from experts.models import (
     VerificationRequest,
 )
 from experts.services import rules_overlap
-from foodxchange.api.fields import ObjectIdField, currency_code
+from foodxchange.api.fields import ObjectIdField, currency_code, parse_object_id
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0")}
 
@@ -417,7 +417,8 @@ class SpecializationLookupField(serializers.CharField):
 
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
-        lookup = {"pk": int(value)} if value.isdigit() else {"slug": value}
+        pk = parse_object_id(value)
+        lookup = {"pk": pk} if pk is not None else {"slug": value}
         specialization = Specialization.objects.filter(is_active=True, **lookup).first()
         if specialization is None:
             raise serializers.ValidationError(f"Unknown specialization {value!r}.")

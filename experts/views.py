@@ -34,6 +34,7 @@ from experts.serializers import (
     VerificationSerializer,
     photo_url,
 )
+from foodxchange.api.fields import parse_object_id
 from foodxchange.api.permissions import IsAdmin, IsExpert, is_admin
 from foodxchange.api.schema import error_responses
 from foodxchange.services import client_ip
@@ -189,9 +190,10 @@ class ServiceListView(GenericAPIView):
     def get(self, request):
         raw = request.query_params.get("expert")
         if raw:
-            if not raw.isdigit():
+            expert_id = parse_object_id(raw)
+            if expert_id is None:
                 raise ValidationError({"expert": ["Must be an expert id."]})
-            profile = selectors.expert_for_viewer(expert_id=int(raw), user=request.user)
+            profile = selectors.expert_for_viewer(expert_id=expert_id, user=request.user)
             if profile is None:
                 raise NotFound("No such expert.")
             qs = ExpertService.objects.filter(expert=profile)

@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db.models import Q, QuerySet
 
+from foodxchange.api.fields import parse_object_id
 from realtime.models import KIND_DEFAULTS, Notification, NotificationPreference, default_channels, kind_title
 from realtime.presence import effective_status, get_store
 
@@ -57,7 +58,8 @@ def _expert_profile_model():
 def resolve_specialization(value: str):
     """A Specialization by id or slug, or None."""
     Specialization = apps.get_model("experts", "Specialization")
-    lookup = Q(slug=value) | Q(pk=int(value)) if value.isdigit() else Q(slug=value)
+    pk = parse_object_id(value)
+    lookup = Q(slug=value) | Q(pk=pk) if pk is not None else Q(slug=value)
     return Specialization.objects.filter(lookup).first()
 
 

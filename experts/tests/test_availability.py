@@ -123,6 +123,10 @@ def test_availability_callers_and_ranges(api_client, client_for, client_user):
     garbage = api_client.get(URL, {"expert": visible.pk, "from": "É", "to": ""})
     assert garbage.status_code == 400
     assert "from" in garbage.json()["error"]["details"]
+    superscript = api_client.get("/api/v1/search/experts", {"specialization": "²"})
+    assert superscript.status_code == 400
+    assert "specialization" in superscript.json()["error"]["details"]
+    assert api_client.get("/api/v1/experts/services", {"expert": "²"}).status_code == 400
     huge = api_client.get(URL, {"expert": 485161732484858904576})
     assert huge.status_code == 400
     assert "expert" in huge.json()["error"]["details"]

@@ -35,3 +35,12 @@ class ObjectIdField(serializers.IntegerField):
         kwargs.setdefault("min_value", 1)
         kwargs.setdefault("max_value", MAX_OBJECT_ID)
         super().__init__(**kwargs)
+
+
+def parse_object_id(raw: str) -> int | None:
+    """``raw`` as an id when it is one (ASCII digits within 64 bits), else None.
+    (``str.isdigit`` alone also accepts characters such as "²" that ``int`` refuses.)"""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if 1 <= value <= MAX_OBJECT_ID else None

@@ -112,3 +112,16 @@ def test_staff_flag_counts_as_admin():
     request = APIRequestFactory().get("/")
     request.user = UserFactory.build(role="client", is_staff=True)
     assert IsAdmin().has_permission(request, _View()) is True
+
+
+@pytest.mark.parametrize("raw", ["²", "١٢", "-1", "0", "99999999999999999999999", "12a", ""])
+def test_parse_object_id_refuses_what_int_or_the_database_would_choke_on(raw):
+    from foodxchange.api.fields import parse_object_id
+
+    assert parse_object_id(raw) is None
+
+
+def test_parse_object_id_accepts_plain_ids():
+    from foodxchange.api.fields import parse_object_id
+
+    assert parse_object_id("42") == 42
