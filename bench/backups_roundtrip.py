@@ -16,28 +16,19 @@ import time
 import tracemalloc
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import setup_django
 
 
 def configure(work: Path) -> None:
-    url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{work / 'bench.sqlite3'}")
-    if url.startswith("postgres") and "bench" not in url.rsplit("/", 1)[-1]:
-        sys.exit("BENCH_DATABASE_URL must name a database containing 'bench': it is overwritten.")
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijkl")
-    os.environ["DEBUG"] = "true"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["LOG_FORMAT"] = "text"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
-    os.environ["MEDIA_ROOT"] = str(work / "media")
-    os.environ["BACKUP_STORAGE_LOCATION"] = str(work / "store")
-    os.environ["BACKUP_TEMP_DIR"] = str(work / "tmp")
-    os.environ["BACKUP_ENCRYPTION_KEY"] = base64.b64encode(os.urandom(32)).decode()
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foodxchange.settings")
-    import django
-
-    django.setup()
+    setup_django(
+        work,
+        DEBUG="true",
+        MEDIA_ROOT=str(work / "media"),
+        BACKUP_STORAGE_LOCATION=str(work / "store"),
+        BACKUP_TEMP_DIR=str(work / "tmp"),
+        BACKUP_ENCRYPTION_KEY=base64.b64encode(os.urandom(32)).decode(),
+    )
 
 
 def bench_crypto(megabytes: int, work: Path) -> None:

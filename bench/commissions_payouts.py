@@ -11,7 +11,6 @@ Transfers go to the in-memory recording backend with a simulated 20 ms provider 
 """
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -20,29 +19,20 @@ import time
 from decimal import Decimal
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import setup_django
 
 PROVIDER_LATENCY_S = 0.02
 
 
 def configure(work: Path) -> bool:
-    url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{work / 'bench.sqlite3'}")
-    if url.startswith("postgres") and "bench" not in url.rsplit("/", 1)[-1]:
-        sys.exit("BENCH_DATABASE_URL must name a database containing 'bench': it is overwritten.")
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijkl")
-    os.environ["DEBUG"] = "false"
-    os.environ["LOG_LEVEL"] = "ERROR"
-    os.environ["LOG_FORMAT"] = "text"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
-    os.environ["EMAIL_BACKEND"] = "django.core.mail.backends.locmem.EmailBackend"
-    os.environ["PAYMENTS_BACKEND"] = "bench.commissions_payouts.SlowRecordingBackend"
-    os.environ["THROTTLE_RATES"] = "search=100000/min,write=100000/min"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foodxchange.settings")
-    import django
-
-    django.setup()
+    url = setup_django(
+        work,
+        LOG_LEVEL="ERROR",
+        EMAIL_BACKEND="django.core.mail.backends.locmem.EmailBackend",
+        PAYMENTS_BACKEND="bench.commissions_payouts.SlowRecordingBackend",
+        THROTTLE_RATES="search=100000/min,write=100000/min",
+    )
     from django.core.management import call_command
 
     call_command("migrate", "--noinput", verbosity=0)

@@ -10,35 +10,25 @@ a PostgreSQL database whose name contains "bench" (it is migrated and overwritte
 
 import argparse
 import io
-import os
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from _setup import setup_django
 
 
 def configure(work: Path) -> None:
-    url = os.environ.get("BENCH_DATABASE_URL", f"sqlite:///{work / 'bench.sqlite3'}")
-    if url.startswith("postgres") and "bench" not in url.rsplit("/", 1)[-1]:
-        sys.exit("BENCH_DATABASE_URL must name a database containing 'bench': it is overwritten.")
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("SECRET_KEY", "bench-only-secret-key-0123456789-abcdefghijkl")
-    os.environ["DEBUG"] = "false"
-    os.environ["LOG_LEVEL"] = "WARNING"
-    os.environ["LOG_FORMAT"] = "text"
-    os.environ["CELERY_TASK_ALWAYS_EAGER"] = "true"
-    os.environ["WHATSAPP_BACKEND"] = "recording"
-    # No quiet hours, so the nurturing pass sends (up to the daily cap) whatever the clock says.
-    os.environ["LEADS_QUIET_HOURS_START"] = os.environ["LEADS_QUIET_HOURS_END"] = "0"
-    os.environ["THROTTLE_RATES"] = "search=100000/min,write=100000/min,upload=100000/min"
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foodxchange.settings")
-    import django
-
-    django.setup()
+    url = setup_django(
+        work,
+        WHATSAPP_BACKEND="recording",
+        # No quiet hours, so the nurturing pass sends (up to the daily cap) whatever the clock says.
+        LEADS_QUIET_HOURS_START="0",
+        LEADS_QUIET_HOURS_END="0",
+        THROTTLE_RATES="search=100000/min,write=100000/min,upload=100000/min",
+    )
     from django.core.management import call_command
 
     if url.startswith("postgres"):  # start from an empty schema; migrations seed the taxonomy again
