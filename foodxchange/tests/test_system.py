@@ -199,3 +199,20 @@ def test_unhandled_exception_gets_the_envelope(admin_user):
     assert response.json() == {
         "error": {"code": "server_error", "message": "An unexpected error occurred; it has been logged.", "details": {}}
     }
+
+
+def test_cors_lets_the_spa_call_the_api(client, settings):
+    origin = settings.CORS_ALLOWED_ORIGINS[0]
+    preflight = client.options(
+        "/api/v1/auth/login",
+        HTTP_ORIGIN=origin,
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization, content-type",
+    )
+    assert preflight.status_code == 200
+    assert preflight["Access-Control-Allow-Origin"] == origin
+    assert "authorization" in preflight["Access-Control-Allow-Headers"]
+    response = client.get("/health", HTTP_ORIGIN=origin)
+    assert "X-Request-ID" in response["Access-Control-Expose-Headers"]
+    stranger = client.get("/health", HTTP_ORIGIN="https://evil.example")
+    assert "Access-Control-Allow-Origin" not in stranger
