@@ -13,6 +13,7 @@ from commissions.models import Commission
 from commissions.money import round_money
 from experts.models import ExpertProfile, VerificationRequest
 from leads.models import Deal, Lead
+from leads.selectors import leads_analytics
 from realtime.models import Notification
 
 
@@ -21,7 +22,8 @@ def _money_by_currency(queryset, field: str) -> dict[str, Decimal]:
     return {row["currency"]: round_money(row["total"] or 0) for row in rows}
 
 
-def staff_kpis() -> dict[str, Any]:
+def staff_kpis(*, user) -> dict[str, Any]:
+    """``user`` is the staff member looking (every figure is marketplace-wide)."""
     now = timezone.now()
     week_ago = now - timedelta(days=7)
     month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -41,15 +43,13 @@ def staff_kpis() -> dict[str, Any]:
         status=VerificationRequest.Status.PENDING
     ).count()
 
-    live_leads = Lead.objects.filter(deleted_at__isnull=True)
-    by_status = dict(live_leads.values_list("status").annotate(n=Count("id")).order_by())
-    closed = by_status.get(Lead.Status.WON, 0) + by_status.get(Lead.Status.LOST, 0)
-    open_leads = live_leads.exclude(status__in=[Lead.Status.WON, Lead.Status.LOST])
+    analytics = leads_analytics(user)  # the same figures agents and admins get from the API
+    closed = analytics["by_status"][Lead.Status.WON] + analytics["by_status"][Lead.Status.LOST]
     leads = {
-        "by_status": {status.label: by_status.get(status.value, 0) for status in Lead.Status},
-        "new_this_week": live_leads.filter(created_at__gte=week_ago).count(),
-        "win_rate": round(by_status.get(Lead.Status.WON, 0) / closed, 3) if closed else None,
-        "pipeline_value": _money_by_currency(open_leads.exclude(estimated_value=None), "estimated_value"),
+        "by_status": {status.label: analytics["by_status"][status.value] for status in Lead.Status},
+        "new_this_week": Lead.objects.alive().filter(created_at__gte=week_ago).count(),
+        "win_rate": analytics["win_rate"] if closed else None,
+        "pipeline_value": {row["currency"]: round_money(row["amount"]) for row in analytics["pipeline_value"]},
         "won_this_month": _money_by_currency(
             Deal.objects.filter(closed_at__gte=month_start, status=Deal.Status.WON), "value"
         ),

@@ -1,6 +1,7 @@
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from leads.models import Deal, Lead
@@ -38,6 +39,17 @@ def test_kpi_page_shows_marketplace_figures(client, admin_user):
         assigned_to=agent,
     )
     Deal.objects.create(lead=won, agent=agent, value=Decimal("5000.00"), currency="USD")
+    Lead.objects.create(  # soft-deleted: gone from every figure
+        company_name="Gone Ltd",
+        contact_name="G",
+        email="g@gone.com",
+        country="US",
+        status=Lead.Status.LOST,
+        estimated_value=Decimal("999.00"),
+        currency="EUR",
+        created_by=agent,
+        deleted_at=timezone.now(),
+    )
     client.force_login(admin_user)
     response = client.get("/admin/kpi/")
     assert response.status_code == 200
