@@ -1,4 +1,5 @@
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import models
 
 
@@ -51,3 +52,58 @@ class MaintenanceState(models.Model):
 
     def __str__(self) -> str:
         return "on" if self.enabled else "off"
+
+
+class StaffArea(models.Model):
+    """Carries the three staff-area permissions (no table of its own).
+
+    Staff are not all-powerful: each admin endpoint and admin page checks the area it
+    belongs to. Groups of the same names hold them (data migration); superusers hold all.
+    """
+
+    class Meta:
+        managed = False
+        default_permissions = ()
+        permissions = [
+            ("support", "Support: read people, leads and experts; help users"),
+            ("finance", "Finance: approve commissions, pay out, refund, resolve disputes"),
+            ("operations", "Operations: backups, restores, maintenance and configuration"),
+        ]
+
+    def __str__(self) -> str:
+        return "staff areas"
+
+
+class FxRate(models.Model):
+    """The marketplace FX table as dated data: ``rate`` is the base-currency value of one
+    unit of ``currency`` from ``valid_from`` on (until a newer row of that currency).
+
+    Rows are never edited in place by code; staff add a new dated row when a rate
+    changes, so a past conversion can always be explained."""
+
+    currency = models.CharField(max_length=3, db_index=True)
+    rate = models.DecimalField(max_digits=20, decimal_places=10)
+    valid_from = models.DateTimeField(db_index=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["currency", "-valid_from"]
+        verbose_name = "FX rate"
+        constraints = [
+            models.UniqueConstraint(fields=["currency", "valid_from"], name="fxrate_one_rate_per_currency_and_time"),
+            models.CheckConstraint(condition=models.Q(rate__gt=0), name="fxrate_rate_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return f"1 {self.currency} = {self.rate} (from {self.valid_from:%Y-%m-%d})"
+
+    def clean(self) -> None:
+        from foodxchange.money import is_currency
+
+        self.currency = (self.currency or "").upper()
+        if not is_currency(self.currency):
+            raise ValidationError({"currency": f"{self.currency!r} is not an ISO 4217 currency in use."})

@@ -427,6 +427,11 @@ BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 BACKUP_LOCK_TIMEOUT_SECONDS = env.int("BACKUP_LOCK_TIMEOUT_SECONDS", default=60)
 BACKUP_STALE_AFTER_HOURS = env.int("BACKUP_STALE_AFTER_HOURS", default=6)
 
+# --- money ---
+# The currency tiers, analytics and cross-currency comparisons are expressed in; the FX
+# table itself is data (foodxchange.FxRate rows, edited by staff in the admin).
+BASE_CURRENCY = env.str("BASE_CURRENCY", default=env.str("COMMISSION_BASE_CURRENCY", default="USD"))
+
 # --- commissions ---
 # Tier thresholds are in COMMISSION_BASE_CURRENCY. Deals in other currencies count
 # toward tier volume and leaderboard earnings through COMMISSION_FX_RATES

@@ -7,7 +7,10 @@ import math
 from django.http import JsonResponse
 from django.views import defaults
 from rest_framework import exceptions, status
+from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
+
+from foodxchange import errors as domain
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +56,26 @@ def _first_message(detail) -> str:
     return str(detail)
 
 
+def domain_error_response(exc: domain.DomainError) -> Response:
+    """The envelope for a domain error raised by a service or selector."""
+    details = dict(exc.details)
+    if isinstance(exc, domain.InvalidInput):
+        details = exc.field_errors
+        first = _first_message(details)
+        message = exc.message
+        if exc.message == exc.default_message and first:
+            message = f"Invalid input: {first}"
+    else:
+        message = exc.message
+    response = Response(error_body(exc.code, message, details), status=exc.http_status)
+    if isinstance(exc, domain.TooManyAttempts) and exc.retry_after_seconds is not None:
+        response["Retry-After"] = str(int(exc.retry_after_seconds))
+    return response
+
+
 def exception_handler(exc, context):
+    if isinstance(exc, domain.DomainError):
+        return domain_error_response(exc)
     response = drf_exception_handler(exc, context)
     if response is None:
         return None  # unexpected: Django's handler500 answers with the same envelope
