@@ -62,10 +62,16 @@ INSTALLED_APPS = [
     "accounts",
     "foodxchange",
     "experts",
+    "matching",
     "leads",
     "commissions",
+    "consultations",
+    "compliance",
+    "assistant",
+    "intelligence",
     "realtime",
     "backups",
+    "backoffice",
 ]
 
 MIDDLEWARE = [

@@ -14,8 +14,13 @@ api_v1 = [
     path("system/maintenance", views.MaintenanceView.as_view(), name="system-maintenance"),
     path("system/logs", views.AuditLogListView.as_view(), name="system-logs"),
     path("", include("experts.urls")),
+    path("", include("matching.urls")),
     path("", include("leads.urls")),
     path("", include("commissions.urls")),
+    path("", include("consultations.urls")),
+    path("", include("compliance.urls")),
+    path("", include("assistant.urls")),
+    path("", include("intelligence.urls")),
     path("", include("realtime.urls")),
     path("", include("backups.urls")),
     # Unknown API paths answer with the JSON error envelope, in DEBUG too.

@@ -1,0 +1,1 @@
+"""Food-safety assistant: the knowledge base and cited question answering."""

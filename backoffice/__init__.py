@@ -1,0 +1,3 @@
+"""Back-office: the staff KPI page and other cross-domain staff views.
+
+It reads each domain's selectors; nothing imports it."""

@@ -1,0 +1,1 @@
+"""Compliance: the tamper-evident ledger, verifiable certificates and the clients' certificate vault."""

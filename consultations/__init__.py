@@ -1,0 +1,1 @@
+"""Consultations: bookings against availability, payments and refunds, invoices, reviews, calendar."""

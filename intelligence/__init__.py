@@ -1,0 +1,1 @@
+"""Marketplace intelligence: demand, pricing and supply-gap analytics."""
