@@ -1,6 +1,37 @@
 from django.contrib import admin
 
+from foodxchange.api.permissions import has_staff_area
 from foodxchange.models import AuditLog, MaintenanceState
+
+
+class StaffAreaAdmin(admin.ModelAdmin):
+    """A ModelAdmin guarded by staff areas, the same ones the API checks.
+
+    ``view_area`` may see the pages; ``change_area`` (default: ``view_area``) may add,
+    change, delete and run actions. A subclass that refuses an operation altogether
+    (append-only rows) still overrides ``has_*_permission`` to return False."""
+
+    view_area: str = "support"
+    change_area: str | None = None
+
+    def _area(self, request, area: str | None) -> bool:
+        return has_staff_area(request.user, area or self.view_area)
+
+    def has_module_permission(self, request) -> bool:
+        return self._area(request, self.view_area)
+
+    def has_view_permission(self, request, obj=None) -> bool:
+        return self._area(request, self.view_area) or self._area(request, self.change_area)
+
+    def has_add_permission(self, request) -> bool:
+        return self._area(request, self.change_area)
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return self._area(request, self.change_area)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return self._area(request, self.change_area)
+
 
 admin.site.site_header = "FoodXchange back-office"
 admin.site.site_title = "FoodXchange admin"
