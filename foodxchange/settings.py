@@ -1,6 +1,7 @@
 """Settings for FoodXchange. Everything that differs between local, test and
 production comes from the environment (see the README's configuration table)."""
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 
@@ -59,6 +60,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "django_guid",
     "channels",
+    "pgtrigger",
     "accounts",
     "foodxchange",
     "experts",
@@ -325,6 +327,26 @@ TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="")
 # --- Backups ---------------------------------------------------------------------------
 BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
 BACKUP_STORAGE_LOCATION = env.str("BACKUP_STORAGE_LOCATION", default=str(BASE_DIR / "var" / "backups"))
+
+# --- Compliance ledger ---------------------------------------------------------------
+# Base64 of a 32-byte Ed25519 seed: signs every ledger entry. Like SECRET_KEY it lives in
+# the environment, never in the database; with DEBUG on a development key is derived
+# from SECRET_KEY (entries signed with it prove nothing to an outsider).
+COMPLIANCE_SIGNING_KEY = env.str("COMPLIANCE_SIGNING_KEY", default="")
+if COMPLIANCE_SIGNING_KEY:
+    try:
+        _seed = base64.b64decode(COMPLIANCE_SIGNING_KEY, validate=True)
+    except ValueError:
+        _seed = b""
+    if len(_seed) != 32:
+        raise ImproperlyConfigured("COMPLIANCE_SIGNING_KEY must be the base64 of exactly 32 bytes (an Ed25519 seed).")
+elif not DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG is off: set COMPLIANCE_SIGNING_KEY to the base64 of a random 32-byte Ed25519 seed "
+        "(e.g. python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')."
+    )
+# Days before a client's vault certificate expires (or its next audit) when a reminder goes out.
+VAULT_REMINDER_DAYS = env.list("VAULT_REMINDER_DAYS", cast=int, default=[90, 60, 30])
 
 # --- Logging ---------------------------------------------------------------------------
 DJANGO_GUID = {
