@@ -84,11 +84,15 @@ def agent_user(db):
 
 def make_staff(*areas: str):
     """A staff account holding exactly ``areas`` (support, finance, operations)."""
-    from django.contrib.auth.models import Group
+    from django.contrib.auth.models import Group, Permission
 
     user = UserFactory(role="admin", is_staff=True)
-    if areas:
-        user.groups.add(*Group.objects.filter(name__in=areas))
+    for area in areas:
+        # Transactional tests flush the groups the data migration made; permissions
+        # come back through post_migrate, groups do not.
+        group, _ = Group.objects.get_or_create(name=area)
+        group.permissions.add(Permission.objects.get(content_type__app_label="foodxchange", codename=area))
+        user.groups.add(group)
     return type(user).objects.get(pk=user.pk)  # fresh permission cache
 
 
