@@ -1,23 +1,8 @@
 import pytest
-from django.contrib.auth.models import Group
 from django.db import connection
 
-from accounts.tests.factories import UserFactory
 from compliance import services
 from compliance.models import LedgerKind
-
-
-@pytest.fixture
-def staff_in(db):
-    """``staff_in("support")`` → a staff user holding that area (or none with ``None``)."""
-
-    def make(*areas: str):
-        user = UserFactory(role="admin", is_staff=True)
-        for area in areas:
-            user.groups.add(Group.objects.get(name=area))
-        return type(user).objects.get(pk=user.pk)
-
-    return make
 
 
 @pytest.fixture

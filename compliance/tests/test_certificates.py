@@ -273,9 +273,9 @@ def test_verify_reports_expiry(api_client):
 
 # --- revoke ----------------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_support_staff_revoke_a_certificate(client_for, staff_in, api_client, verified_expert):
+def test_support_staff_revoke_a_certificate(client_for, staff_for, api_client, verified_expert):
     certificate = certificate_of(verified_expert)
-    support = staff_in("support")
+    support = staff_for("support")
     response = client_for(support).post(f"{BASE}/{certificate.pk}/revoke", {"reason": "Forged diploma"}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["revoked"] is True
@@ -295,9 +295,9 @@ def test_support_staff_revoke_a_certificate(client_for, staff_in, api_client, ve
 
 
 @pytest.mark.django_db
-def test_clearing_the_revoked_flag_does_not_unrevoke(client_for, staff_in, api_client, verified_expert):
+def test_clearing_the_revoked_flag_does_not_unrevoke(client_for, staff_for, api_client, verified_expert):
     certificate = certificate_of(verified_expert)
-    services.revoke_certificate(certificate_id=certificate.pk, actor=staff_in("support"), reason="Withdrawn")
+    services.revoke_certificate(certificate_id=certificate.pk, actor=staff_for("support"), reason="Withdrawn")
     Certificate.objects.filter(pk=certificate.pk).update(revoked_at=None, revoked_reason="")
     body = api_client.get(f"{BASE}/{certificate.pk}/verify").json()
     assert body["revoked"] is True
@@ -306,26 +306,26 @@ def test_clearing_the_revoked_flag_does_not_unrevoke(client_for, staff_in, api_c
 
 
 @pytest.mark.django_db
-def test_revoke_bad_input_and_wrong_callers(client_for, staff_in, api_client, client_user, verified_expert):
+def test_revoke_bad_input_and_wrong_callers(client_for, staff_for, api_client, client_user, verified_expert):
     certificate = certificate_of(verified_expert)
     url = f"{BASE}/{certificate.pk}/revoke"
-    support = client_for(staff_in("support"))
+    support = client_for(staff_for("support"))
     for body in ({}, {"reason": ""}, {"reason": "x" * 2001}):
         response = support.post(url, body, format="json")
         assert response.status_code == 400
         assert "reason" in response.json()["error"]["details"]
     assert api_client.post(url, {"reason": "x"}, format="json").status_code == 401
     assert client_for(client_user).post(url, {"reason": "x"}, format="json").status_code == 403
-    assert client_for(staff_in("operations")).post(url, {"reason": "x"}, format="json").status_code == 403
+    assert client_for(staff_for("operations")).post(url, {"reason": "x"}, format="json").status_code == 403
     assert support.post(f"{BASE}/{uuid.uuid4()}/revoke", {"reason": "x"}, format="json").status_code == 404
     assert not Certificate.objects.filter(revoked_at__isnull=False).exists()
     assert not LedgerEntry.objects.filter(kind=LedgerKind.CERTIFICATE_REVOKED).exists()
 
 
 @pytest.mark.django_db
-def test_a_revoked_subject_can_be_certified_again(staff_in, verified_expert):
+def test_a_revoked_subject_can_be_certified_again(staff_for, verified_expert):
     first = certificate_of(verified_expert)
-    services.revoke_certificate(certificate_id=first.pk, actor=staff_in("support"), reason="Mistake")
+    services.revoke_certificate(certificate_id=first.pk, actor=staff_for("support"), reason="Mistake")
     second = services.issue_certificate(
         kind="expert_verification", subject=f"expert:{verified_expert.pk}", title="Verified expert", details={}
     )

@@ -335,11 +335,11 @@ def test_signatures_use_the_configured_seed(settings):
 @pytest.mark.django_db
 @pytest.mark.parametrize("area", ["operations", "support"])
 def test_ledger_list_for_operations_and_support_staff(
-    client_for, staff_in, entries, area, django_assert_max_num_queries
+    client_for, staff_for, entries, area, django_assert_max_num_queries
 ):
     entries(3)
     services.record(kind=LedgerKind.EXPERT_VERIFIED, subject="expert:9", payload={"x": 1})
-    client = client_for(staff_in(area))
+    client = client_for(staff_for(area))
     with django_assert_max_num_queries(8):
         body = client.get(LEDGER_URL).json()
     assert body["count"] == 4
@@ -353,19 +353,19 @@ def test_ledger_list_for_operations_and_support_staff(
 
 
 @pytest.mark.django_db
-def test_ledger_list_refuses_bad_filters(client_for, staff_in):
-    response = client_for(staff_in("operations")).get(LEDGER_URL, {"kind": "nope"})
+def test_ledger_list_refuses_bad_filters(client_for, staff_for):
+    response = client_for(staff_for("operations")).get(LEDGER_URL, {"kind": "nope"})
     assert response.status_code == 400
     assert "kind" in response.json()["error"]["details"]
 
 
 @pytest.mark.django_db
-def test_ledger_list_wrong_callers(api_client, client_for, staff_in, client_user, expert_user):
+def test_ledger_list_wrong_callers(api_client, client_for, staff_for, client_user, expert_user):
     assert api_client.get(LEDGER_URL).status_code == 401
     assert client_for(client_user).get(LEDGER_URL).status_code == 403
     assert client_for(expert_user).get(LEDGER_URL).status_code == 403
-    assert client_for(staff_in("finance")).get(LEDGER_URL).status_code == 403
-    assert client_for(staff_in()).get(LEDGER_URL).status_code == 403
+    assert client_for(staff_for("finance")).get(LEDGER_URL).status_code == 403
+    assert client_for(staff_for()).get(LEDGER_URL).status_code == 403
 
 
 @pytest.mark.django_db
