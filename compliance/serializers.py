@@ -2,7 +2,7 @@ import json
 
 from rest_framework import serializers
 
-from compliance.models import Certificate, LedgerEntry, LedgerKind
+from compliance.models import Certificate, LedgerEntry, LedgerKind, VaultCertificate, VaultStandard
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
@@ -111,3 +111,51 @@ class CertificateVerifySerializer(serializers.Serializer):
 
 class RevokeSerializer(serializers.Serializer):
     reason = serializers.CharField(max_length=2000)
+
+
+class VaultCertificateSerializer(serializers.ModelSerializer):
+    standard = serializers.ChoiceField(choices=VaultStandard.choices)
+    document = serializers.FileField(required=False, write_only=True)
+    has_document = serializers.SerializerMethodField()
+    reminders = serializers.SerializerMethodField()
+
+    class Meta:
+        model = VaultCertificate
+        fields = [
+            "id",
+            "standard",
+            "site",
+            "site_country",
+            "certificate_number",
+            "certification_body",
+            "scope",
+            "issued_at",
+            "expires_at",
+            "next_audit_at",
+            "document",
+            "has_document",
+            "document_type",
+            "document_sha256",
+            "reminders",
+            "created_at",
+            "updated_at",
+        ]
+        read_only_fields = ["id", "document_type", "document_sha256", "created_at", "updated_at"]
+        extra_kwargs = {"site_country": {"allow_blank": True}}
+
+    def get_has_document(self, obj: VaultCertificate) -> bool:
+        return bool(obj.document)
+
+    def get_reminders(self, obj: VaultCertificate) -> list[dict]:
+        return [
+            {"kind": r.kind, "days_before": r.days_before, "date": r.target_date, "sent": r.sent}
+            for r in obj.reminders.all()
+        ]
+
+    def validate_site_country(self, value: str) -> str:
+        from django_countries import countries
+
+        value = (value or "").upper()
+        if value and value not in dict(countries):
+            raise serializers.ValidationError("Use an ISO 3166 country code, e.g. DE.")
+        return value

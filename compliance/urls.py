@@ -17,4 +17,11 @@ urlpatterns = [
         views.CertificateRevokeView.as_view(),
         name="compliance-certificate-revoke",
     ),
+    path("vault/certificates", views.VaultListView.as_view(), name="vault-certificates"),
+    path("vault/certificates/<str:pk>", views.VaultDetailView.as_view(), name="vault-certificate"),
+    path(
+        "vault/certificates/<str:pk>/request-help",
+        views.VaultRequestHelpView.as_view(),
+        name="vault-certificate-request-help",
+    ),
 ]
