@@ -2,12 +2,14 @@ import json
 
 from rest_framework import serializers
 
+from compliance.canonical import utc_text
 from compliance.models import Certificate, LedgerEntry, LedgerKind, VaultCertificate, VaultStandard
 
 
 class LedgerEntrySerializer(serializers.ModelSerializer):
     payload = serializers.SerializerMethodField()
     payload_canonical = serializers.CharField(source="payload", read_only=True)
+    created_at_utc = serializers.SerializerMethodField(help_text="created_at exactly as it was hashed")
 
     class Meta:
         model = LedgerEntry
@@ -23,8 +25,12 @@ class LedgerEntrySerializer(serializers.ModelSerializer):
             "signature",
             "key_id",
             "created_at",
+            "created_at_utc",
         ]
         read_only_fields = fields
+
+    def get_created_at_utc(self, obj: LedgerEntry) -> str:
+        return utc_text(obj.created_at)
 
     def get_payload(self, obj: LedgerEntry) -> dict:
         try:

@@ -55,12 +55,17 @@ def sign(message: str) -> str:
     return base64.b64encode(private_key().sign(message.encode("utf-8"))).decode("ascii")
 
 
+@lru_cache(maxsize=16)
+def _public_key(raw: bytes) -> Ed25519PublicKey:
+    return Ed25519PublicKey.from_public_bytes(raw)
+
+
 def verify(message: str, signature_b64: str, public_key: bytes | None = None) -> bool:
     try:
         raw = base64.b64decode(signature_b64, validate=True)
     except (binascii.Error, ValueError):
         return False
-    key = Ed25519PublicKey.from_public_bytes(public_key if public_key is not None else public_key_bytes())
+    key = _public_key(public_key if public_key is not None else public_key_bytes())
     try:
         key.verify(raw, message.encode("utf-8"))
     except InvalidSignature:

@@ -331,3 +331,33 @@ def test_a_revoked_subject_can_be_certified_again(staff_for, verified_expert):
     )
     assert second.pk != first.pk
     assert Certificate.objects.filter(subject=f"expert:{verified_expert.pk}").count() == 2
+
+
+@pytest.mark.django_db
+def test_an_auditor_checks_a_certificate_with_nothing_but_the_public_key(api_client, verified_expert):
+    """The procedure of docs/compliance.md, with only hashlib, json and cryptography."""
+    import hashlib
+    import json
+
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+    from compliance import signing
+
+    trusted_public_key = signing.public_key_b64()  # obtained out of band
+    answer = json.loads(api_client.get(f"{BASE}/{certificate_of(verified_expert).pk}/verify").content)
+
+    def canonical(value) -> str:
+        return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+    def sha256(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()
+
+    entry = answer["ledger_entry"]
+    assert sha256(canonical(answer["document"])) == entry["payload"]["document_hash"]
+    assert sha256(entry["payload_canonical"]) == entry["payload_hash"]
+    fields = {k: entry[k] for k in ("seq", "kind", "subject", "payload_hash", "prev_hash", "key_id")}
+    fields["created_at"] = entry["created_at_utc"]
+    assert sha256(canonical(fields)) == entry["entry_hash"]
+    key = Ed25519PublicKey.from_public_bytes(base64.b64decode(trusted_public_key))
+    key.verify(base64.b64decode(entry["signature"]), entry["entry_hash"].encode())
+    assert not answer["revoked"]
