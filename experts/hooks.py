@@ -70,3 +70,24 @@ def unregister_verification_decided(hook: VerificationDecidedHook) -> None:
 
 def verification_decided_hooks() -> list[VerificationDecidedHook]:
     return list(_verification_decided_hooks)
+
+
+# Credential events: ``fn(*, credential, event, actor)`` with ``event`` one of
+# "verified", "rejected", "revoked", "expired"; called inside the change's transaction.
+CredentialHook = Callable[..., None]
+_credential_hooks: list[CredentialHook] = []
+
+
+def register_credential_event(hook: CredentialHook) -> CredentialHook:
+    if hook not in _credential_hooks:
+        _credential_hooks.append(hook)
+    return hook
+
+
+def unregister_credential_event(hook: CredentialHook) -> None:
+    if hook in _credential_hooks:
+        _credential_hooks.remove(hook)
+
+
+def credential_hooks() -> list[CredentialHook]:
+    return list(_credential_hooks)

@@ -386,3 +386,7 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+# Typed credentials live in their own module; imported here so Django registers them.
+from experts.credential_models import CredentialReminder, CredentialType, ExpertCredential  # noqa: E402, F401

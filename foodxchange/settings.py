@@ -347,6 +347,8 @@ elif not DEBUG:
     )
 # Days before a client's vault certificate expires (or its next audit) when a reminder goes out.
 VAULT_REMINDER_DAYS = env.list("VAULT_REMINDER_DAYS", cast=int, default=[90, 60, 30])
+# Days before an expert credential expires when its owner is reminded (each once).
+CREDENTIAL_REMINDER_DAYS = env.list("CREDENTIAL_REMINDER_DAYS", cast=int, default=[90, 30, 7])
 
 # --- Logging ---------------------------------------------------------------------------
 DJANGO_GUID = {

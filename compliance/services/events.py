@@ -64,6 +64,35 @@ def on_expert_verification_decided(*, verification: Any, profile: Any, approved:
         )
 
 
+CREDENTIAL_KINDS = {
+    "verified": LedgerKind.CREDENTIAL_VERIFIED,
+    "rejected": LedgerKind.CREDENTIAL_REJECTED,
+    "expired": LedgerKind.CREDENTIAL_EXPIRED,
+    "revoked": LedgerKind.CREDENTIAL_REVOKED,
+}
+
+
+def on_credential_event(*, credential: Any, event: str, actor: Any) -> None:
+    """A typed credential verified, rejected, revoked or expired."""
+    if event not in CREDENTIAL_KINDS:
+        raise InvalidInput(f"Unknown credential event {event!r}.", field="event")
+    record(
+        kind=CREDENTIAL_KINDS[event],
+        subject=subject_of("credential", credential.pk),
+        payload={
+            "credential_id": credential.pk,
+            "expert_id": credential.expert_id,
+            "credential_type": credential.credential_type.slug,
+            "issuer": credential.issuer,
+            "number": credential.number,
+            "valid_from": credential.valid_from,
+            "expires_at": credential.expires_at,
+            "event": event,
+            "actor_id": getattr(actor, "pk", None),
+        },
+    )
+
+
 def record_release(
     *,
     kind: str,
