@@ -59,6 +59,7 @@ INSTALLED_APPS = [
     "django_prometheus",
     "django_guid",
     "channels",
+    "pgtrigger",
     "accounts",
     "foodxchange",
     "experts",
