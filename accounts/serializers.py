@@ -4,6 +4,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import serializers
 
 from accounts.models import User, validate_timezone
+from accounts.services import DUPLICATE_EMAIL_MESSAGE
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -31,7 +32,7 @@ class RegisterSerializer(serializers.Serializer):
     def validate_email(self, value: str) -> str:
         value = value.strip().lower()
         if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("An account with this email already exists.")
+            raise serializers.ValidationError(DUPLICATE_EMAIL_MESSAGE)
         return value
 
     def validate_role(self, value: str) -> str:

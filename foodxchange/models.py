@@ -37,7 +37,9 @@ class AuditLog(models.Model):
             pgtrigger.Protect(
                 name="auditlog_actor_only_cleared",
                 operation=pgtrigger.Update,
-                condition=pgtrigger.Condition("NEW.actor_id IS NOT NULL AND OLD.actor_id IS DISTINCT FROM NEW.actor_id"),
+                condition=pgtrigger.Condition(
+                    "NEW.actor_id IS NOT NULL AND OLD.actor_id IS DISTINCT FROM NEW.actor_id"
+                ),
             ),
         ]
 

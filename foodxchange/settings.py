@@ -180,6 +180,11 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 LOGIN_LOCKOUT_ATTEMPTS = env.int("LOGIN_LOCKOUT_ATTEMPTS", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Lockout rows are kept per email anyone tries: one address may add this many per
+# window, and beat purges rows untouched for the retention period.
+LOGIN_THROTTLE_MAX_NEW_PER_IP = env.int("LOGIN_THROTTLE_MAX_NEW_PER_IP", default=50)
+LOGIN_THROTTLE_IP_WINDOW_MINUTES = env.float("LOGIN_THROTTLE_IP_WINDOW_MINUTES", default=60.0)
+LOGIN_THROTTLE_RETENTION_HOURS = env.float("LOGIN_THROTTLE_RETENTION_HOURS", default=24.0)
 TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
 OTP_TOTP_ISSUER = "FoodXchange"
 
