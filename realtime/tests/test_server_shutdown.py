@@ -107,7 +107,12 @@ def test_uvicorn_exits_on_sigterm_after_websocket_traffic(layer):
         # A client that vanished without closing (its process frozen: no FIN, no RST,
         # no answer to pings or close frames).
         frozen = subprocess.Popen(
-            [sys.executable, str(Path(__file__).with_name("frozen_ws_client.py")), str(port), str(AccessToken.for_user(agent))],
+            [
+                sys.executable,
+                str(Path(__file__).with_name("frozen_ws_client.py")),
+                str(port),
+                str(AccessToken.for_user(agent)),
+            ],
             stdout=subprocess.PIPE,
         )
         assert frozen.stdout.readline().strip() == b"ready"
