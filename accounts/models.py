@@ -1,15 +1,11 @@
-import zoneinfo
 from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
 
-
-def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. 'Europe/Paris').")
+from foodxchange.geo import validate_timezone
 
 
 class UserManager(BaseUserManager["User"]):
@@ -46,7 +42,7 @@ class User(AbstractUser):
     email = models.EmailField("email address", unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT, db_index=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
-    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +14155550123")
+    phone = PhoneNumberField(blank=True, help_text="E.164, e.g. +14155550123")
 
     USERNAME_FIELD = "email"
     REQUIRED_FIELDS: ClassVar[list[str]] = []

@@ -3,8 +3,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import serializers
 
-from accounts.models import User, validate_timezone
+from accounts.models import User
 from accounts.services import DUPLICATE_EMAIL_MESSAGE
+from foodxchange.geo import validate_timezone
 
 
 class UserSerializer(serializers.ModelSerializer):
