@@ -12,7 +12,7 @@ import logging
 import time
 import uuid
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import partial
 from typing import Any
 
@@ -103,11 +103,31 @@ def _after_commit(notification: Notification, delivery_ids: list[int]) -> None:
             logger.exception("could not queue notification delivery", extra={"delivery_id": delivery_id})
 
 
+def _iso(value: datetime | None) -> str | None:
+    # The API's own rendering of a time (ISO 8601 in UTC, "Z" for +00:00).
+    if value is None:
+        return None
+    text = timezone.localtime(value, UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def notification_message(notification: Notification) -> dict[str, Any]:
     """The JSON a socket receives for one notification: the inbox API's shape."""
-    from realtime.serializers import NotificationSerializer
-
-    message: dict[str, Any] = json.loads(json.dumps(NotificationSerializer(notification).data, cls=DjangoJSONEncoder))
+    payload = notification.payload or {}
+    message: dict[str, Any] = json.loads(
+        json.dumps(
+            {
+                "id": notification.pk,
+                "kind": notification.kind,
+                "title": str(payload.get("title") or kind_title(notification.kind)),
+                "payload": payload,
+                "read": notification.read_at is not None,
+                "read_at": _iso(notification.read_at),
+                "created_at": _iso(notification.created_at),
+            },
+            cls=DjangoJSONEncoder,
+        )
+    )
     return message
 
 
