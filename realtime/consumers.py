@@ -104,7 +104,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
     async def _cleanup(self) -> None:
         for group in self.user_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
-        if self.tracked:
+        if self.tracked and self.user is not None:
             self.tracked = False
             await _presence_disconnected(user_id=self.user.pk, is_expert=self.is_expert, channel_name=self.channel_name)
 
