@@ -181,6 +181,11 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 LOGIN_LOCKOUT_ATTEMPTS = env.int("LOGIN_LOCKOUT_ATTEMPTS", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Lockout rows are kept per email anyone tries: one address may add this many per
+# window, and beat purges rows untouched for the retention period.
+LOGIN_THROTTLE_MAX_NEW_PER_IP = env.int("LOGIN_THROTTLE_MAX_NEW_PER_IP", default=50)
+LOGIN_THROTTLE_IP_WINDOW_MINUTES = env.float("LOGIN_THROTTLE_IP_WINDOW_MINUTES", default=60.0)
+LOGIN_THROTTLE_RETENTION_HOURS = env.float("LOGIN_THROTTLE_RETENTION_HOURS", default=24.0)
 TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
 OTP_TOTP_ISSUER = "FoodXchange"
 
@@ -403,8 +408,13 @@ PRESENCE_TIMEOUT_SECONDS = env.int("PRESENCE_TIMEOUT_SECONDS", default=60)
 PRESENCE_HEARTBEAT_SECONDS = env.int("PRESENCE_HEARTBEAT_SECONDS", default=20)
 PRESENCE_STATUS_TTL_SECONDS = env.int("PRESENCE_STATUS_TTL_SECONDS", default=12 * 3600)
 # Dotted path of the WhatsApp sender used for notification fan-out (see realtime/delivery.py).
-NOTIFICATION_WHATSAPP_SENDER = env.str("NOTIFICATION_WHATSAPP_SENDER", default="realtime.delivery.LeadsWhatsAppSender")
+NOTIFICATION_WHATSAPP_SENDER = env.str(
+    "NOTIFICATION_WHATSAPP_SENDER", default="realtime.delivery.RegisteredWhatsAppSender"
+)
 NOTIFICATION_DELIVERY_MAX_RETRIES = env.int("NOTIFICATION_DELIVERY_MAX_RETRIES", default=5)
+# A delivery claimed for sending and not recorded within this time (a crashed worker)
+# may be claimed again; keep it above the SMTP/Twilio timeouts.
+NOTIFICATION_DELIVERY_LEASE_SECONDS = env.float("NOTIFICATION_DELIVERY_LEASE_SECONDS", default=300.0)
 # redis-py pools refuse (rather than queue) requests past their size, 100 by default; a
 # wave of sockets joining groups at once needs more. Redis allows 10,000 clients.
 CHANNEL_LAYER_MAX_CONNECTIONS = env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000)

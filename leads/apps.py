@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class LeadsConfig(AppConfig):
     name = "leads"
     verbose_name = "Leads"
+
+    def ready(self) -> None:
+        from leads.whatsapp import get_backend
+        from realtime.hooks import register_whatsapp_backend
+
+        # Notifications' WhatsApp copies go out through the leads app's Twilio backend.
+        register_whatsapp_backend(get_backend)
