@@ -8,7 +8,6 @@ from django.db.models import Count
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
 from django.utils.html import format_html, format_html_join
-from rest_framework.exceptions import ValidationError
 
 from experts import hooks, services, tasks
 from experts.models import (
@@ -21,7 +20,7 @@ from experts.models import (
     Specialization,
     VerificationRequest,
 )
-from foodxchange.api.errors import Conflict
+from foodxchange.errors import DomainError, message_of
 
 
 @admin.register(Specialization)
@@ -201,9 +200,8 @@ class VerificationRequestAdmin(admin.ModelAdmin):
                     verification_id=pk, reviewer=request.user, approve=approve, note=note, request=request
                 )
                 done += 1
-            except (Conflict, ValidationError) as exc:  # report each failure, keep going
-                detail = exc.detail
-                self.message_user(request, f"Request #{pk}: {detail}", level=messages.WARNING)
+            except DomainError as exc:  # report each failure, keep going
+                self.message_user(request, f"Request #{pk}: {message_of(exc)}", level=messages.WARNING)
         return done
 
     @admin.action(description="Approve selected requests")

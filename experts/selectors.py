@@ -19,7 +19,6 @@ from experts.models import (
     ProfileView,
     VerificationRequest,
 )
-from foodxchange.api.permissions import is_admin
 
 Interval = tuple[datetime, datetime]
 
@@ -37,7 +36,7 @@ def expert_for_viewer(*, expert_id: int, user) -> ExpertProfile | None:
     profile = qs.filter(pk=expert_id).first()
     if profile is None:
         return None
-    if profile.is_searchable or is_admin(user) or (user.is_authenticated and profile.user_id == user.id):
+    if profile.is_searchable or (user.is_authenticated and (user.is_admin or profile.user_id == user.id)):
         return profile
     return None
 

@@ -14,7 +14,6 @@ from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from experts import hooks
 from experts.models import (
@@ -28,7 +27,7 @@ from experts.models import (
     VerificationRequest,
 )
 from experts.uploads import UploadRejected, check_document, process_photo
-from foodxchange.api.errors import Conflict
+from foodxchange.errors import Conflict, InvalidInput
 from foodxchange.services import record_audit
 from realtime.services import notify
 
@@ -110,7 +109,7 @@ def set_photo(*, profile: ExpertProfile, upload, request=None) -> ExpertProfile:
     try:
         image = process_photo(upload)
     except UploadRejected as exc:
-        raise ValidationError({"photo": [str(exc)]})
+        raise InvalidInput(details={"photo": [str(exc)]}) from exc
     name = default_storage.save(
         f"experts/photos/{profile.pk}/{uuid.uuid4().hex}.{image.extension}", ContentFile(image.content)
     )
@@ -169,8 +168,8 @@ def delete_service(*, service: ExpertService) -> None:
             expert_id = service.expert_id
             service.delete()
             hooks.reindex_experts([expert_id])
-    except ProtectedError:
-        raise Conflict("This service has bookings and cannot be deleted; set is_active to false instead.")
+    except ProtectedError as exc:
+        raise Conflict("This service has bookings and cannot be deleted; set is_active to false instead.") from exc
 
 
 # --- availability ---------------------------------------------------------------------
@@ -210,7 +209,7 @@ def upload_document(
     try:
         checked = check_document(upload)
     except UploadRejected as exc:
-        raise ValidationError({"file": [str(exc)]})
+        raise InvalidInput(details={"file": [str(exc)]}) from exc
     stored = default_storage.save(
         f"experts/documents/{profile.pk}/{doc_type}/{uuid.uuid4().hex}.{checked.extension}", upload
     )
@@ -255,8 +254,8 @@ def request_verification(
         try:
             with transaction.atomic():
                 verification = VerificationRequest.objects.create(expert=profile, note=note)
-        except IntegrityError:
-            raise Conflict("A verification request is already waiting for review.")
+        except IntegrityError as exc:
+            raise Conflict("A verification request is already waiting for review.") from exc
         verification.documents.set(documents)
         before = profile.verification_status
         profile.verification_status = ExpertProfile.Verification.PENDING
@@ -284,7 +283,7 @@ def decide_verification(
         if verification.status != VerificationRequest.Status.PENDING:
             raise Conflict(f"This request was already {verification.status}.")
         if not approve and not note.strip():
-            raise ValidationError({"note": ["Explain the rejection so the expert can fix it."]})
+            raise InvalidInput(details={"note": ["Explain the rejection so the expert can fix it."]})
         profile = ExpertProfile.objects.select_for_update().get(pk=verification.expert_id)
         before = profile.verification_status
         verification.status = VerificationRequest.Status.APPROVED if approve else VerificationRequest.Status.REJECTED
