@@ -9,7 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experts.models import ExpertProfile, ExpertService
-from foodxchange.api.permissions import is_admin
+from foodxchange.api.permissions import has_staff_area
 from foodxchange.api.schema import error_responses
 from matching import search, search_services
 from matching.search_serializers import (
@@ -41,8 +41,8 @@ def expert_params(request) -> search.ExpertSearchParams:
     query = ExpertSearchQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     data = query.validated_data
-    if not data["verified"] and not is_admin(request.user):
-        raise PermissionDenied("Only staff can search unverified experts (verified=false).")
+    if not data["verified"] and not has_staff_area(request.user, "support"):
+        raise PermissionDenied("Only support staff can search unverified experts (verified=false).")
     return search.ExpertSearchParams(
         q=data["q"].strip(),
         specialization=data.get("specialization"),
@@ -189,15 +189,15 @@ class SearchAnalyticsView(SearchView):
 
     @extend_schema(
         tags=TAGS,
-        summary="Search analytics (staff): zero-result queries, CTR, top queries",
+        summary="Search analytics (support staff): zero-result queries, CTR, top queries",
         parameters=[SearchAnalyticsQuerySerializer],
         responses={200: SearchAnalyticsSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request):
         if not request.user.is_authenticated:
             self.permission_denied(request)
-        if not is_admin(request.user):
-            raise PermissionDenied("Search analytics are for staff.")
+        if not has_staff_area(request.user, "support"):
+            raise PermissionDenied("Search analytics are for support staff.")
         query = SearchAnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(SearchAnalyticsSerializer(search.search_analytics(days=query.validated_data["days"])).data)

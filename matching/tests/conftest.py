@@ -47,3 +47,15 @@ def marketplace():
         "hidden": make_expert(headline="Microbiology expert (unverified)", verification_status="pending"),
         "inactive": make_expert(headline="Microbiology retired", is_active=False),
     }
+
+
+@pytest.fixture
+def support_user(db):
+    """Staff holding the support area (reads experts, decides verification)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.tests.factories import UserFactory
+
+    user = UserFactory(role="admin", is_staff=True)
+    user.groups.add(Group.objects.get(name="support"))
+    return type(user).objects.get(pk=user.pk)
