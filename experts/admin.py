@@ -1,6 +1,5 @@
 """Staff console for experts: profiles with their services, certifications, documents
-and availability; the verification queue; the specialization taxonomy; search
-analytics (zero-result queries, CTR)."""
+and availability; the verification queue; the specialization taxonomy."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,12 +7,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from rest_framework.exceptions import ValidationError
 
-from experts import search, services, tasks
-from experts.indexing import refresh_search_index
+from experts import hooks, services, tasks
 from experts.models import (
     AvailabilityException,
     AvailabilityRule,
@@ -21,15 +17,16 @@ from experts.models import (
     ExpertDocument,
     ExpertProfile,
     ExpertService,
-    SearchLog,
     Specialization,
     VerificationRequest,
 )
-from foodxchange.api.errors import Conflict
+from foodxchange.admin import StaffAreaAdmin
+from foodxchange.errors import DomainError, message_of
 
 
 @admin.register(Specialization)
-class SpecializationAdmin(admin.ModelAdmin):
+class SpecializationAdmin(StaffAreaAdmin):
+    view_area = "support"
     list_display = ["name", "slug", "is_active", "sort_order", "expert_count"]
     list_editable = ["is_active", "sort_order"]
     list_filter = ["is_active"]
@@ -75,7 +72,7 @@ class DocumentInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["doc_type", "version", "title", "file", "content_type", "size", "expires_at", "uploaded_at"]
-    readonly_fields = fields
+    readonly_fields = ["doc_type", "version", "title", "file", "content_type", "size", "expires_at", "uploaded_at"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -92,7 +89,13 @@ class AvailabilityExceptionInline(admin.TabularInline):
 
 
 @admin.register(ExpertProfile)
-class ExpertProfileAdmin(admin.ModelAdmin):
+class ExpertProfileAdmin(StaffAreaAdmin):
+    """Support reads and edits experts. Writes go through the experts services, like
+    the API: profile fields through ``update_profile``, (de)activation through
+    ``set_active`` (audited, notified); ``verification_status`` changes only through a
+    verification decision."""
+
+    view_area = "support"
     list_display = [
         "display_name",
         "email",
@@ -110,7 +113,15 @@ class ExpertProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     filter_horizontal = ["specializations"]
-    readonly_fields = ["display_name", "rating_avg", "rating_count", "created_at", "updated_at"]
+    readonly_fields = [
+        "display_name",
+        "verification_status",
+        "is_active",
+        "rating_avg",
+        "rating_count",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [
         ServiceInline,
         CertificationInline,
@@ -125,24 +136,50 @@ class ExpertProfileAdmin(admin.ModelAdmin):
     def email(self, obj):
         return obj.user.email
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.PROFILE_FIELDS}
+        if "specializations" in form.changed_data:
+            data["specializations"] = list(form.cleaned_data["specializations"])
+        try:
+            services.update_profile(profile=obj, data=data, actor=request.user, request=request)
+        except DomainError as exc:
+            self.message_user(request, message_of(exc), level=messages.ERROR)
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
-        refresh_search_index([form.instance.pk])
+        if change:
+            # The profile's own fields and specializations went through update_profile.
+            for formset in formsets:
+                self.save_formset(request, form, formset, change=change)
+        else:
+            super().save_related(request, form, formsets, change)
+        hooks.reindex_experts([form.instance.pk])
+
+    def _set_active(self, request, queryset, *, active: bool) -> int:
+        changed = 0
+        for profile in queryset:
+            try:
+                changed += services.set_active(profile=profile, active=active, actor=request.user, request=request)
+            except DomainError as exc:
+                self.message_user(request, f"{profile}: {message_of(exc)}", level=messages.WARNING)
+        return changed
 
     @admin.action(description="Activate selected experts")
     def activate(self, request, queryset):
-        updated = queryset.update(is_active=True)
+        updated = self._set_active(request, queryset, active=True)
         self.message_user(request, f"{updated} expert(s) activated.")
 
     @admin.action(description="Deactivate selected experts (hidden from search)")
     def deactivate(self, request, queryset):
-        updated = queryset.update(is_active=False)
+        updated = self._set_active(request, queryset, active=False)
         self.message_user(request, f"{updated} expert(s) deactivated.")
 
     @admin.action(description="Rebuild search data of selected experts")
     def reindex(self, request, queryset):
         ids = list(queryset.values_list("id", flat=True))
-        refresh_search_index(ids)
+        hooks.reindex_experts(ids)
         self.message_user(request, f"Search data rebuilt for {len(ids)} expert(s).")
 
 
@@ -161,8 +198,11 @@ class VerificationDecisionForm(forms.ModelForm):
 
 
 @admin.register(VerificationRequest)
-class VerificationRequestAdmin(admin.ModelAdmin):
-    """The verification queue: oldest pending first; approve in bulk, reject with a note."""
+class VerificationRequestAdmin(StaffAreaAdmin):
+    """The verification queue: oldest pending first; approve in bulk, reject with a note.
+    Support staff decide; every decision goes through ``decide_verification``."""
+
+    view_area = "support"
 
     form = VerificationDecisionForm
     list_display = ["id", "expert", "status", "created_at", "document_count", "reviewer", "decided_at"]
@@ -205,9 +245,8 @@ class VerificationRequestAdmin(admin.ModelAdmin):
                     verification_id=pk, reviewer=request.user, approve=approve, note=note, request=request
                 )
                 done += 1
-            except (Conflict, ValidationError) as exc:  # report each failure, keep going
-                detail = exc.detail
-                self.message_user(request, f"Request #{pk}: {detail}", level=messages.WARNING)
+            except DomainError as exc:  # report each failure, keep going
+                self.message_user(request, f"Request #{pk}: {message_of(exc)}", level=messages.WARNING)
         return done
 
     @admin.action(description="Approve selected requests")
@@ -237,69 +276,6 @@ class VerificationRequestAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/experts/reject_verification.html", context)
-
-
-class ZeroResultsFilter(admin.SimpleListFilter):
-    title = "results"
-    parameter_name = "results"
-
-    def lookups(self, request, model_admin):
-        return [("zero", "No results"), ("some", "With results")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "zero":
-            return queryset.filter(results_count=0)
-        if self.value() == "some":
-            return queryset.filter(results_count__gt=0)
-        return queryset
-
-
-@admin.register(SearchLog)
-class SearchLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "query", "results_count", "specialization", "user", "click_count"]
-    list_filter = [ZeroResultsFilter, "created_at", "specialization"]
-    search_fields = ["query", "normalized_query"]
-    date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in SearchLog._meta.fields]
-    list_select_related = ["specialization", "user"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_clicks=Count("clicks"))
-
-    @admin.display(description="Clicks", ordering="n_clicks")
-    def click_count(self, obj):
-        return obj.n_clicks
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        custom = [
-            path("analytics/", self.admin_site.admin_view(self.analytics_view), name="experts_searchlog_analytics")
-        ]
-        return custom + super().get_urls()
-
-    def analytics_view(self, request):
-        try:
-            days = max(1, min(365, int(request.GET.get("days", 30))))
-        except ValueError:
-            days = 30
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Search analytics — last {days} days",
-            "opts": self.model._meta,
-            "stats": search.search_analytics(days=days),
-            "days": days,
-            "log_url": reverse("admin:experts_searchlog_changelist"),
-        }
-        return TemplateResponse(request, "admin/experts/search_analytics.html", context)
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "analytics_url": reverse("admin:experts_searchlog_analytics")}
-        return super().changelist_view(request, extra_context)
 
 
 from experts import credential_admin  # noqa: E402, F401  (registers the credential pages)

@@ -1,10 +1,15 @@
-"""Extension points for apps that build on experts (consultations, payments).
+"""Extension points for apps that build on experts (matching, consultations, payments).
 
 Apps register providers in their ``AppConfig.ready()``; until one is registered the
-experts app answers as if an expert had no bookings and no earnings.
+experts app answers as if an expert had no bookings, no earnings and no search index.
 
-- busy interval providers: ``fn(*, expert, start, end) -> iterable of (start, end)``
-  in UTC; ``experts.selectors.free_slots`` subtracts them (e.g. booked consultations).
+- busy interval providers, set-based: ``fn(*, experts, start, end) -> {expert_id:
+  iterable of (start, end)}`` in UTC for a whole list of experts in one call (one query
+  for a page of search results); ``experts.selectors.free_slots`` and
+  ``experts_with_free_time`` subtract them (e.g. booked consultations). Register with
+  ``register_busy_intervals_provider``. ``register_busy_provider`` still accepts the
+  older per-expert form ``fn(*, expert, start, end) -> iterable of (start, end)``,
+  which is called once per expert.
 - engagement providers: ``fn(*, expert) -> dict`` with any of the keys
   ``upcoming_consultations`` (list of dicts), ``open_requests`` (int),
   ``earnings_this_month`` (Decimal), ``bookings_by_month`` ({"YYYY-MM": int}),
@@ -12,45 +17,107 @@ experts app answers as if an expert had no bookings and no earnings.
 - verification decided hooks: ``fn(*, verification, profile, approved, reviewer)``,
   called inside the decision's transaction (e.g. the compliance ledger and certificate);
   an exception rolls the decision back.
+- search indexers: ``fn(expert_ids: list[int]) -> None``, called inside the transaction
+  of every write that changes what search shows of these experts (profile, services,
+  certifications, specializations, verification), so a profile is never found by stale
+  data. The matching app registers the search index.
+- search statistics providers: ``fn(*, expert, since) -> dict`` with any of the keys
+  ``search_impressions`` and ``clicks`` ({"YYYY-MM": int}); used by expert analytics.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-BusyProvider = Callable[..., Iterable[tuple[datetime, datetime]]]
+Interval = tuple[datetime, datetime]
+BusyProvider = Callable[..., Iterable[Interval]]
+BusyIntervalsProvider = Callable[..., Mapping[int, Iterable[Interval]]]
 EngagementProvider = Callable[..., dict[str, Any]]
 VerificationDecidedHook = Callable[..., None]
+SearchIndexer = Callable[[list[int]], None]
+SearchStatsProvider = Callable[..., dict[str, dict[str, int]]]
 
 _busy_providers: list[BusyProvider] = []
+_busy_intervals_providers: list[BusyIntervalsProvider] = []
 _engagement_providers: list[EngagementProvider] = []
 _verification_decided_hooks: list[VerificationDecidedHook] = []
+_search_indexers: list[SearchIndexer] = []
+_search_stats_providers: list[SearchStatsProvider] = []
+
+
+def _register(registry: list, provider):
+    if provider not in registry:
+        registry.append(provider)
+    return provider
+
+
+def _unregister(registry: list, provider) -> None:
+    if provider in registry:
+        registry.remove(provider)
 
 
 def register_busy_provider(provider: BusyProvider) -> BusyProvider:
-    if provider not in _busy_providers:
-        _busy_providers.append(provider)
-    return provider
+    return _register(_busy_providers, provider)
 
 
 def unregister_busy_provider(provider: BusyProvider) -> None:
-    if provider in _busy_providers:
-        _busy_providers.remove(provider)
+    _unregister(_busy_providers, provider)
+
+
+def register_busy_intervals_provider(provider: BusyIntervalsProvider) -> BusyIntervalsProvider:
+    return _register(_busy_intervals_providers, provider)
+
+
+def unregister_busy_intervals_provider(provider: BusyIntervalsProvider) -> None:
+    _unregister(_busy_intervals_providers, provider)
 
 
 def register_engagement_provider(provider: EngagementProvider) -> EngagementProvider:
-    if provider not in _engagement_providers:
-        _engagement_providers.append(provider)
-    return provider
+    return _register(_engagement_providers, provider)
 
 
 def unregister_engagement_provider(provider: EngagementProvider) -> None:
-    if provider in _engagement_providers:
-        _engagement_providers.remove(provider)
+    _unregister(_engagement_providers, provider)
+
+
+def register_search_indexer(indexer: SearchIndexer) -> SearchIndexer:
+    return _register(_search_indexers, indexer)
+
+
+def unregister_search_indexer(indexer: SearchIndexer) -> None:
+    _unregister(_search_indexers, indexer)
+
+
+def register_search_stats_provider(provider: SearchStatsProvider) -> SearchStatsProvider:
+    return _register(_search_stats_providers, provider)
+
+
+def unregister_search_stats_provider(provider: SearchStatsProvider) -> None:
+    _unregister(_search_stats_providers, provider)
 
 
 def busy_providers() -> list[BusyProvider]:
     return list(_busy_providers)
+
+
+def busy_intervals_providers() -> list[BusyIntervalsProvider]:
+    return list(_busy_intervals_providers)
+
+
+def busy_intervals_by_expert(*, experts: Sequence[Any], start: datetime, end: datetime) -> dict[int, list[Interval]]:
+    """Busy time of each of ``experts`` in [start, end): one call per set-based provider
+    for the whole list (per-expert providers of the older form are called per expert)."""
+    busy: dict[int, list[Interval]] = {expert.pk: [] for expert in experts}
+    if not experts:
+        return busy
+    for provider in busy_intervals_providers():
+        for expert_id, intervals in provider(experts=list(experts), start=start, end=end).items():
+            if expert_id in busy:
+                busy[expert_id].extend(intervals)
+    for legacy in busy_providers():
+        for expert in experts:
+            busy[expert.pk].extend(legacy(expert=expert, start=start, end=end))
+    return busy
 
 
 def engagement_providers() -> list[EngagementProvider]:
@@ -91,3 +158,20 @@ def unregister_credential_event(hook: CredentialHook) -> None:
 
 def credential_hooks() -> list[CredentialHook]:
     return list(_credential_hooks)
+
+
+def search_indexers() -> list[SearchIndexer]:
+    return list(_search_indexers)
+
+
+def search_stats_providers() -> list[SearchStatsProvider]:
+    return list(_search_stats_providers)
+
+
+def reindex_experts(expert_ids: Iterable[int]) -> None:
+    """Tells every registered search indexer that these experts changed."""
+    ids = sorted(set(expert_ids))
+    if not ids:
+        return
+    for indexer in search_indexers():
+        indexer(ids)

@@ -17,11 +17,8 @@ from experts.models import (
     AvailabilityRule,
     ExpertProfile,
     ProfileView,
-    SearchClick,
-    SearchImpression,
     VerificationRequest,
 )
-from foodxchange.api.permissions import is_admin
 
 Interval = tuple[datetime, datetime]
 
@@ -32,14 +29,14 @@ def visible_experts() -> QuerySet[ExpertProfile]:
     return ExpertProfile.objects.filter(verification_status=ExpertProfile.Verification.VERIFIED, is_active=True)
 
 
-def expert_for_viewer(*, expert_id: int, user) -> ExpertProfile | None:
+def expert_for_viewer(*, expert_id: int, user: Any) -> ExpertProfile | None:
     """The profile if ``user`` may see it: anyone for a visible expert, the owner and
     staff for any; ``None`` otherwise (the API answers 404)."""
     qs = ExpertProfile.objects.select_related("user").prefetch_related("specializations", "certifications")
     profile = qs.filter(pk=expert_id).first()
     if profile is None:
         return None
-    if profile.is_searchable or is_admin(user) or (user.is_authenticated and profile.user_id == user.id):
+    if profile.is_searchable or (user.is_authenticated and (user.is_admin or profile.user_id == user.id)):
         return profile
     return None
 
@@ -71,9 +68,11 @@ def subtract_intervals(intervals: list[Interval], busy: Iterable[Interval]) -> l
     return result
 
 
-def _local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
+def _local_to_utc(day: date, at: time | None, zone: ZoneInfo) -> datetime:
     # Wall-clock times that do not exist (spring-forward gap) resolve with the
     # pre-transition offset; ambiguous ones (fall-back) take their first occurrence.
+    if at is None:  # callers pass only windows with both times (a DB constraint)
+        raise ValueError("a window needs a start and an end time")
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
@@ -123,10 +122,7 @@ def compute_free_slots(
 
 def busy_intervals(*, expert: ExpertProfile, start: datetime, end: datetime) -> list[Interval]:
     """Time already taken (booked consultations…), from the registered providers."""
-    busy: list[Interval] = []
-    for provider in hooks.busy_providers():
-        busy.extend(provider(expert=expert, start=start, end=end))
-    return busy
+    return hooks.busy_intervals_by_expert(experts=[expert], start=start, end=end)[expert.pk]
 
 
 def free_slots(*, expert: ExpertProfile, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -151,8 +147,9 @@ def free_slots(*, expert: ExpertProfile, start: datetime, end: datetime) -> list
 
 def experts_with_free_time(*, expert_ids: list[int], start: datetime, end: datetime) -> list[int]:
     """The ids among ``expert_ids`` with at least one free slot in [start, end), with
-    two queries for rules and exceptions however many experts are checked."""
-    profiles = ExpertProfile.objects.filter(id__in=expert_ids).select_related("user")
+    two queries for rules and exceptions and one call per busy provider however many
+    experts are checked."""
+    profiles = list(ExpertProfile.objects.filter(id__in=expert_ids).select_related("user"))
     rules: dict[int, list[AvailabilityRule]] = defaultdict(list)
     for rule in AvailabilityRule.objects.filter(expert_id__in=expert_ids):
         rules[rule.expert_id].append(rule)
@@ -160,13 +157,15 @@ def experts_with_free_time(*, expert_ids: list[int], start: datetime, end: datet
     window = Q(date__gte=(start - timedelta(days=1)).date(), date__lte=(end + timedelta(days=1)).date())
     for exc in AvailabilityException.objects.filter(window, expert_id__in=expert_ids):
         exceptions[exc.expert_id].append(exc)
+    # One call per busy provider for the whole set, not one per expert.
+    busy = hooks.busy_intervals_by_expert(experts=profiles, start=start, end=end)
     found = []
     for profile in profiles:
         slots = compute_free_slots(
             zone_name=profile.user.timezone,
             rules=rules[profile.id],
             exceptions=exceptions[profile.id],
-            busy=busy_intervals(expert=profile, start=start, end=end),
+            busy=busy[profile.id],
             start=start,
             end=end,
         )
@@ -268,8 +267,14 @@ def expert_analytics(profile: ExpertProfile, *, months: int = 6, now: datetime |
     starts = _month_starts(months, now or timezone.now())
     since = starts[0]
     views = _counts_by_month(ProfileView.objects.filter(expert=profile), since)
-    impressions = _counts_by_month(SearchImpression.objects.filter(expert=profile), since)
-    clicks = _counts_by_month(SearchClick.objects.filter(expert=profile), since)
+    impressions: dict[str, int] = {}
+    clicks: dict[str, int] = {}
+    for provider in hooks.search_stats_providers():
+        stats = provider(expert=profile, since=since)
+        for month, n in stats.get("search_impressions", {}).items():
+            impressions[month] = impressions.get(month, 0) + n
+        for month, n in stats.get("clicks", {}).items():
+            clicks[month] = clicks.get(month, 0) + n
     engagement = _engagement(profile)
     rows = []
     for start in starts:

@@ -11,13 +11,11 @@ from typing import Any
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
 from experts import hooks
-from experts.indexing import refresh_search_index
 from experts.models import (
     AvailabilityException,
     AvailabilityRule,
@@ -26,14 +24,10 @@ from experts.models import (
     ExpertProfile,
     ExpertService,
     ProfileView,
-    SearchClick,
-    SearchImpression,
-    SearchLog,
-    Specialization,
     VerificationRequest,
 )
 from experts.uploads import UploadRejected, check_document, process_photo
-from foodxchange.api.errors import Conflict
+from foodxchange.errors import Conflict, InvalidInput
 from foodxchange.services import record_audit
 from realtime.services import notify
 
@@ -56,14 +50,14 @@ def to_cents(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def get_or_create_profile(*, user) -> ExpertProfile:
+def get_or_create_profile(*, user: Any) -> ExpertProfile:
     profile = ExpertProfile.objects.filter(user=user).first()
     if profile is not None:
         return profile
     with transaction.atomic():
         profile, created = ExpertProfile.objects.get_or_create(user=user)
         if created:
-            refresh_search_index([profile.pk])
+            hooks.reindex_experts([profile.pk])
             profile.refresh_from_db()
     return profile
 
@@ -75,7 +69,9 @@ def _snapshot(profile: ExpertProfile) -> dict[str, Any]:
     return data
 
 
-def update_profile(*, profile: ExpertProfile, data: dict[str, Any], actor=None, request=None) -> ExpertProfile:
+def update_profile(
+    *, profile: ExpertProfile, data: dict[str, Any], actor: Any = None, request: Any = None
+) -> ExpertProfile:
     """Applies validated profile fields; ``specializations`` and ``certifications``
     (when given) replace the current sets; ``timezone`` updates the expert's user."""
     with transaction.atomic():
@@ -94,7 +90,7 @@ def update_profile(*, profile: ExpertProfile, data: dict[str, Any], actor=None, 
         if "timezone" in data and data["timezone"] != profile.user.timezone:
             profile.user.timezone = data["timezone"]
             profile.user.save(update_fields=["timezone"])
-        refresh_search_index([profile.pk])
+        hooks.reindex_experts([profile.pk])
         after = _snapshot(profile)
         changed = {k: after[k] for k in after if after[k] != before[k]}
         if changed:
@@ -110,12 +106,45 @@ def update_profile(*, profile: ExpertProfile, data: dict[str, Any], actor=None, 
     return profile
 
 
+def set_active(*, profile: ExpertProfile, active: bool, actor: Any, request: Any = None) -> bool:
+    """Staff (de)activation of an expert: an inactive expert is hidden from search and
+    from strangers. Audited, re-indexed and notified; returns False when nothing changed."""
+    with transaction.atomic():
+        profile = ExpertProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+        if profile.is_active == active:
+            return False
+        profile.is_active = active
+        profile.save(update_fields=["is_active", "updated_at"])
+        hooks.reindex_experts([profile.pk])
+        audit = record_audit(
+            actor=actor,
+            action="experts.profile.activate" if active else "experts.profile.deactivate",
+            target=profile,
+            before={"is_active": not active},
+            after={"is_active": active},
+            request=request,
+        )
+        notify(
+            user=profile.user,
+            kind="expert.activation",
+            payload={
+                "title": "Your expert profile is visible again" if active else "Your expert profile was hidden",
+                "message": "Staff reactivated your profile."
+                if active
+                else "Staff deactivated your profile; it is hidden from search. Contact support for details.",
+                "is_active": active,
+            },
+            idempotency_key=f"expert:{profile.pk}:activation:{audit.pk}",
+        )
+    return True
+
+
 # --- photo ----------------------------------------------------------------------------
-def set_photo(*, profile: ExpertProfile, upload, request=None) -> ExpertProfile:
+def set_photo(*, profile: ExpertProfile, upload: Any, request: Any = None) -> ExpertProfile:
     try:
         image = process_photo(upload)
     except UploadRejected as exc:
-        raise ValidationError({"photo": [str(exc)]})
+        raise InvalidInput(details={"photo": [str(exc)]}) from exc
     name = default_storage.save(
         f"experts/photos/{profile.pk}/{uuid.uuid4().hex}.{image.extension}", ContentFile(image.content)
     )
@@ -136,7 +165,7 @@ def set_photo(*, profile: ExpertProfile, upload, request=None) -> ExpertProfile:
     return profile
 
 
-def remove_photo(*, profile: ExpertProfile, request=None) -> None:
+def remove_photo(*, profile: ExpertProfile, request: Any = None) -> None:
     with transaction.atomic():
         profile = ExpertProfile.objects.select_for_update().get(pk=profile.pk)
         old = profile.photo.name
@@ -154,7 +183,7 @@ def create_service(*, profile: ExpertProfile, data: dict[str, Any]) -> ExpertSer
         data = {**data, "price": to_cents(data["price"])}
         data.setdefault("currency", profile.currency)
         service = ExpertService.objects.create(expert=profile, **data)
-        refresh_search_index([profile.pk])
+        hooks.reindex_experts([profile.pk])
     return service
 
 
@@ -164,7 +193,7 @@ def update_service(*, service: ExpertService, data: dict[str, Any]) -> ExpertSer
         for name, value in data.items():
             setattr(service, name, to_cents(value) if name == "price" else value)
         service.save()
-        refresh_search_index([service.expert_id])
+        hooks.reindex_experts([service.expert_id])
     return service
 
 
@@ -173,14 +202,18 @@ def delete_service(*, service: ExpertService) -> None:
         with transaction.atomic():
             expert_id = service.expert_id
             service.delete()
-            refresh_search_index([expert_id])
-    except ProtectedError:
-        raise Conflict("This service has bookings and cannot be deleted; set is_active to false instead.")
+            hooks.reindex_experts([expert_id])
+    except ProtectedError as exc:
+        raise Conflict("This service has bookings and cannot be deleted; set is_active to false instead.") from exc
 
 
 # --- availability ---------------------------------------------------------------------
 def set_availability(
-    *, profile: ExpertProfile, rules: list[dict[str, Any]], exceptions: list[dict[str, Any]], timezone_name=None
+    *,
+    profile: ExpertProfile,
+    rules: list[dict[str, Any]],
+    exceptions: list[dict[str, Any]],
+    timezone_name: str | None = None,
 ) -> None:
     """Replaces the weekly rules and the dated exceptions of ``profile``."""
     with transaction.atomic():
@@ -210,12 +243,18 @@ def rules_overlap(rules: list[dict[str, Any]]) -> list[str]:
 
 # --- documents and verification -------------------------------------------------------
 def upload_document(
-    *, profile: ExpertProfile, upload, doc_type: str, title: str, expires_at: date | None = None, request=None
+    *,
+    profile: ExpertProfile,
+    upload: Any,
+    doc_type: str,
+    title: str,
+    expires_at: date | None = None,
+    request: Any = None,
 ) -> ExpertDocument:
     try:
         checked = check_document(upload)
     except UploadRejected as exc:
-        raise ValidationError({"file": [str(exc)]})
+        raise InvalidInput(details={"file": [str(exc)]}) from exc
     stored = default_storage.save(
         f"experts/documents/{profile.pk}/{doc_type}/{uuid.uuid4().hex}.{checked.extension}", upload
     )
@@ -249,7 +288,7 @@ def upload_document(
 
 
 def request_verification(
-    *, profile: ExpertProfile, documents: list[ExpertDocument], note: str = "", request=None
+    *, profile: ExpertProfile, documents: list[ExpertDocument], note: str = "", request: Any = None
 ) -> VerificationRequest:
     with transaction.atomic():
         profile = ExpertProfile.objects.select_for_update().get(pk=profile.pk)
@@ -260,8 +299,8 @@ def request_verification(
         try:
             with transaction.atomic():
                 verification = VerificationRequest.objects.create(expert=profile, note=note)
-        except IntegrityError:
-            raise Conflict("A verification request is already waiting for review.")
+        except IntegrityError as exc:
+            raise Conflict("A verification request is already waiting for review.") from exc
         verification.documents.set(documents)
         before = profile.verification_status
         profile.verification_status = ExpertProfile.Verification.PENDING
@@ -278,7 +317,7 @@ def request_verification(
 
 
 def decide_verification(
-    *, verification_id: int, reviewer, approve: bool, note: str = "", request=None
+    *, verification_id: int, reviewer: Any, approve: bool, note: str = "", request: Any = None
 ) -> VerificationRequest:
     """Staff decision on a pending request: the expert becomes verified or rejected,
     the decision is audit-logged and the expert notified (after commit)."""
@@ -289,7 +328,7 @@ def decide_verification(
         if verification.status != VerificationRequest.Status.PENDING:
             raise Conflict(f"This request was already {verification.status}.")
         if not approve and not note.strip():
-            raise ValidationError({"note": ["Explain the rejection so the expert can fix it."]})
+            raise InvalidInput(details={"note": ["Explain the rejection so the expert can fix it."]})
         profile = ExpertProfile.objects.select_for_update().get(pk=verification.expert_id)
         before = profile.verification_status
         verification.status = VerificationRequest.Status.APPROVED if approve else VerificationRequest.Status.REJECTED
@@ -322,15 +361,15 @@ def decide_verification(
             },
             idempotency_key=f"verification:{verification.pk}:decided",
         )
-        transaction.on_commit(lambda: cache.delete("experts:specializations:counts"))
+        hooks.reindex_experts([profile.pk])  # visibility changed
     return verification
 
 
-# --- search events ----------------------------------------------------------------------
+# --- profile views ----------------------------------------------------------------------
 PROFILE_VIEW_DEDUP_SECONDS = 30 * 60
 
 
-def record_profile_view(*, expert: ExpertProfile, viewer, ident: str) -> bool:
+def record_profile_view(*, expert: ExpertProfile, viewer: Any, ident: str) -> bool:
     """Counts a view unless it is the owner or the same visitor within 30 minutes."""
     if viewer is not None and viewer.is_authenticated and viewer.id == expert.user_id:
         return False
@@ -341,55 +380,12 @@ def record_profile_view(*, expert: ExpertProfile, viewer, ident: str) -> bool:
     return True
 
 
-def log_search(
-    *,
-    query: str,
-    normalized_query: str,
-    filters: dict[str, Any],
-    specialization: Specialization | None,
-    results_count: int,
-    user,
-    shown_expert_ids: list[int],
-    first_position: int = 1,
-) -> SearchLog:
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Analytics, not money: do not wait for the WAL flush on every search.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-        log = SearchLog.objects.create(
-            query=query[:200],
-            normalized_query=normalized_query[:200],
-            filters=filters,
-            specialization=specialization,
-            results_count=results_count,
-            user=user if user is not None and user.is_authenticated else None,
-        )
-        SearchImpression.objects.bulk_create(
-            SearchImpression(search=log, expert_id=expert_id, position=first_position + i, created_at=log.created_at)
-            for i, expert_id in enumerate(shown_expert_ids)
-        )
-    return log
-
-
-def record_click(*, search: SearchLog, expert: ExpertProfile, position: int) -> bool:
-    """Stores a click-through once per search and expert; returns False for a repeat."""
-    try:
-        with transaction.atomic():
-            SearchClick.objects.create(search=search, expert=expert, position=position)
-    except IntegrityError:
-        return False
-    return True
-
-
-def purge_search_events(*, older_than_days: int) -> dict[str, int]:
-    """Deletes search logs (with their impressions and clicks) and profile views older
-    than the retention period. Idempotent."""
+def purge_profile_views(*, older_than_days: int) -> int:
+    """Deletes profile views older than the retention period. Idempotent."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
     with transaction.atomic():
-        views, _ = ProfileView.objects.filter(created_at__lt=cutoff).delete()
-        _, by_model = SearchLog.objects.filter(created_at__lt=cutoff).delete()
-    return {"profile_views": views, "search_logs": by_model.get("experts.SearchLog", 0)}
+        deleted, _ = ProfileView.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def reindex_specialization(*, specialization_id: int) -> int:
@@ -400,6 +396,5 @@ def reindex_specialization(*, specialization_id: int) -> int:
         )
     )
     ids += list(ExpertService.objects.filter(specialization_id=specialization_id).values_list("expert_id", flat=True))
-    refresh_search_index(ids)
-    cache.delete("experts:specializations:counts")
+    hooks.reindex_experts(ids)
     return len(set(ids))

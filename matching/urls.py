@@ -1,1 +1,3 @@
-urlpatterns: list = []
+from matching.search_urls import urlpatterns as search_urlpatterns
+
+urlpatterns = [*search_urlpatterns]

@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,28 +29,47 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
 from experts.constants import LANGUAGE_NAMES, country_name
-from experts.indexing import SEARCH_CONFIG
 from experts.models import (
     AvailabilityException,
     AvailabilityRule,
     ExpertProfile,
     ExpertService,
-    SearchClick,
-    SearchLog,
-    SearchTerm,
     Specialization,
 )
 from experts.selectors import experts_with_free_time, visible_experts
+from foodxchange.money import fx_table
+from matching.indexing import SEARCH_CONFIG, SPECIALIZATION_COUNTS_KEY
+from matching.models import SearchClick, SearchImpression, SearchLog, SearchTerm
 
 MAX_QUERY_WORDS = 8
 TYPO_MIN_SIMILARITY = 0.4
 RATING_BUCKETS = (Decimal("4.5"), Decimal("4"), Decimal("3"))
 RATE_BUCKETS = (Decimal("50"), Decimal("100"), Decimal("150"), Decimal("250"), Decimal("500"))
 _WORDS = re.compile(r"\w+")
+
+
+FxTable = dict[str, tuple[Decimal, datetime | None]]
+
+
+def rate_at_most(amount: Decimal, currency: str, table: FxTable) -> Q:
+    """Experts whose hourly rate, converted to ``currency`` with the FX table, is at most
+    ``amount``: one sargable condition per priced currency (``hourly_rate <= amount``
+    converted back into that currency), so no expert is dropped for pricing in another
+    currency. A currency the table has no rate for cannot be compared and is left out."""
+    target = table.get(currency.upper())
+    if target is None or target[0] == 0:
+        return Q(currency=currency.upper(), hourly_rate__lte=amount)
+    condition = Q(pk__in=[])
+    for code, (rate, _valid_from) in table.items():
+        if rate <= 0:
+            continue
+        threshold = Decimal(amount) * target[0] / rate
+        condition |= Q(currency=code, hourly_rate__lte=threshold)
+    return condition
 
 
 def is_postgres() -> bool:
@@ -78,6 +97,14 @@ class ExpertSearchParams:
     # the free-time shortlist.
     corrections: dict[str, list[str]] | None = None
     _available_ids: dict[str, list[int] | None] = field(default_factory=dict)
+    _fx: FxTable | None = None
+
+    @property
+    def fx(self) -> FxTable:
+        """The FX table valid now, read once per search."""
+        if self._fx is None:
+            self._fx = fx_table()
+        return self._fx
 
     def logged_filters(self) -> dict[str, Any]:
         data = {
@@ -145,7 +172,7 @@ def _apply_text(qs: QuerySet, params: ExpertSearchParams, *, annotate: bool, mat
         for word in words:
             qs = qs.filter(search_document__icontains=word)
     if annotate:
-        points = Value(0)
+        points: Any = Value(0)
         for word in words:
             in_specialization = Exists(
                 Specialization.objects.filter(experts=OuterRef("pk"), name__icontains=word),
@@ -206,13 +233,19 @@ def apply_filters(qs: QuerySet, params: ExpertSearchParams, *, skip: str = "") -
     if params.min_rating is not None and skip != "min_rating":
         qs = qs.filter(rating_avg__gte=params.min_rating)
     if params.max_rate is not None and skip != "max_rate":
-        qs = qs.filter(currency=params.currency, hourly_rate__lte=params.max_rate)
+        qs = qs.filter(rate_at_most(params.max_rate, params.currency, params.fx))
     if params.available_from and params.available_to:
         qs = _availability_candidates(qs, params.available_from, params.available_to)
         exact = _exact_available_ids(qs, params, key=skip)
         if exact is not None:
             qs = qs.filter(id__in=exact)
     return qs
+
+
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        raise ValueError("an availability window needs both ends")
+    return value
 
 
 def _exact_available_ids(qs: QuerySet, params: ExpertSearchParams, *, key: str) -> list[int] | None:
@@ -226,7 +259,9 @@ def _exact_available_ids(qs: QuerySet, params: ExpertSearchParams, *, key: str) 
         params._available_ids[key] = (
             None
             if len(candidates) > limit
-            else experts_with_free_time(expert_ids=candidates, start=params.available_from, end=params.available_to)
+            else experts_with_free_time(
+                expert_ids=candidates, start=_aware(params.available_from), end=_aware(params.available_to)
+            )
         )
     return params._available_ids[key]
 
@@ -271,24 +306,93 @@ def _ordering(params: ExpertSearchParams, *, has_text: bool) -> list[str]:
     return ordering
 
 
-@dataclass
+COUNT_CACHE_SECONDS = 60
+
+
 class RankedExperts:
-    rows: list[tuple[int, float]]  # (expert id, score) in result order
-    capped: bool  # more matches exist beyond the search window
+    """Every match of a text search, in result order, for the paginator: the first
+    ``window`` matches in the requested sort order are ranked by full-text relevance
+    (bounded work at any catalogue size: read along a partial index, so a broad word
+    does not scan every match); the matches after them follow in the sort order. So
+    ``count()`` is exact and every page is reachable, and a query matching fewer
+    experts than the window is ranked exactly over all of them. Items are
+    ``(expert id, score)``."""
+
+    def __init__(self, params: ExpertSearchParams, *, window: int | None = None):
+        self.params = params
+        self.window = window or settings.EXPERTS_SEARCH_WINDOW
+        self.matches = apply_filters(_apply_text(ExpertProfile.objects.all(), params, annotate=False), params)
+        self.sort = SORTS.get(params.sort, SORTS["relevance"])
+        self._ranked: list[tuple[int, float]] | None = None
+        self._count: int | None = None
+
+    @property
+    def ranked(self) -> list[tuple[int, float]]:
+        if self._ranked is None:
+            candidates = self.matches.order_by(*self.sort).values("id")[: self.window]
+            ranked = _apply_text(
+                ExpertProfile.objects.filter(id__in=candidates), self.params, annotate=True, match=False
+            )
+            rows = ranked.order_by(*_ordering(self.params, has_text=True)).values_list("id", "score")
+            self._ranked = [(pk, float(score or 0.0)) for pk, score in rows]
+        return self._ranked
+
+    @property
+    def rows(self) -> list[tuple[int, float]]:
+        """The ranked window (kept for callers of the former dataclass)."""
+        return self.ranked
+
+    @property
+    def capped(self) -> bool:
+        return False  # counts are exact and every page is reachable
+
+    def count(self) -> int:
+        if self._count is None:
+            # A window that is not full holds every match: no count query needed.
+            ranked = self.ranked
+            if len(ranked) < self.window:
+                self._count = len(ranked)
+            else:
+                # A broad word matches tens of thousands of experts: counting them costs a
+                # scan, so the exact count of a query is reused for a minute.
+                key = (
+                    "search:count:"
+                    + hashlib.sha256(
+                        json.dumps([self.params.q, self.params.logged_filters()], sort_keys=True).encode()
+                    ).hexdigest()
+                )
+                count = cache.get(key)
+                if count is None:
+                    count = self.matches.count()
+                    cache.set(key, count, COUNT_CACHE_SECONDS)
+                self._count = max(int(count), len(ranked))
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[tuple[int, float]]:
+        if not isinstance(index, slice):
+            raise TypeError("RankedExperts supports slices only")
+        start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
+        rows: list[tuple[int, float]] = []
+        if start < self.window:
+            rows += self.ranked[start : min(stop, self.window)]
+        if stop > self.window and (start >= self.window or len(self.ranked) >= self.window):
+            offset = max(start, self.window)
+            ids = list(self.matches.order_by(*self.sort).values_list("id", flat=True)[offset:stop])
+            scores = dict(
+                _apply_text(ExpertProfile.objects.filter(id__in=ids), self.params, annotate=True, match=False)
+                .order_by()
+                .values_list("id", "score")
+            )
+            rows += [(pk, float(scores.get(pk) or 0.0)) for pk in ids]
+        return rows
 
 
 def ranked_expert_ids(params: ExpertSearchParams, *, window: int | None = None) -> RankedExperts:
-    """Text search with bounded work: the first ``window`` matches in the requested
-    sort order (best rated first for relevance; read along a partial index, so a
-    broad word does not scan every match) are ranked by full-text relevance (or kept
-    in the requested order). A query matching fewer experts than the window is
-    ranked exactly over all of them."""
-    window = window or settings.EXPERTS_SEARCH_WINDOW
-    matches = apply_filters(_apply_text(ExpertProfile.objects.all(), params, annotate=False), params)
-    candidates = matches.order_by(*SORTS.get(params.sort, SORTS["relevance"])).values("id")[:window]
-    ranked = _apply_text(ExpertProfile.objects.filter(id__in=candidates), params, annotate=True, match=False)
-    rows = list(ranked.order_by(*_ordering(params, has_text=True)).values_list("id", "score"))
-    return RankedExperts(rows=[(pk, float(score or 0.0)) for pk, score in rows], capped=len(rows) >= window)
+    """Every match of a text search in result order (see ``RankedExperts``)."""
+    return RankedExperts(params, window=window)
 
 
 def load_experts(rows: list[tuple[int, float]]) -> list[ExpertProfile]:
@@ -304,7 +408,7 @@ def load_experts(rows: list[tuple[int, float]]) -> list[ExpertProfile]:
     page = []
     for pk, _ in rows:
         if pk in profiles:
-            profiles[pk].score = scores[pk]
+            profiles[pk].score = scores[pk]  # type: ignore[attr-defined]  # annotation for the serializer
             page.append(profiles[pk])
     return page
 
@@ -359,7 +463,7 @@ def _compute_facets(params: ExpertSearchParams) -> dict[str, Any]:
         ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=spec_qs.values("id"))
         .values("specialization_id")
         .annotate(n=Count("id"))
-        .values_list("specialization_id", "n")
+        .values_list("specialization_id", "n")  # type: ignore[misc]
     )
     specializations = [
         {"id": s.id, "slug": s.slug, "name": s.name, "count": spec_counts[s.id]}
@@ -381,10 +485,8 @@ def _compute_facets(params: ExpertSearchParams) -> dict[str, Any]:
     rating_counts = _faceted(params, skip="min_rating").aggregate(
         **{f"r{i}": Count("id", filter=Q(rating_avg__gte=b)) for i, b in enumerate(RATING_BUCKETS)}
     )
-    rate_counts = (
-        _faceted(params, skip="max_rate")
-        .filter(currency=params.currency)
-        .aggregate(**{f"r{i}": Count("id", filter=Q(hourly_rate__lte=b)) for i, b in enumerate(RATE_BUCKETS)})
+    rate_counts = _faceted(params, skip="max_rate").aggregate(
+        **{f"r{i}": Count("id", filter=rate_at_most(b, params.currency, params.fx)) for i, b in enumerate(RATE_BUCKETS)}
     )
     return {
         "total": total,
@@ -427,7 +529,7 @@ def search_services(
             .annotate(score=SearchRank(F("search_vector"), query, normalization=Value(32)))
             .order_by("-score", "price", "id")
         )
-    points = Value(0)
+    points: Any = Value(0)
     for word in words:
         qs = qs.filter(
             Q(title__icontains=word) | Q(description__icontains=word) | Q(specialization__name__icontains=word)
@@ -474,14 +576,14 @@ SPECIALIZATION_COUNTS_CACHE_SECONDS = 60
 def specializations_with_counts() -> list[dict[str, Any]]:
     """The active taxonomy with the number of visible experts in each (cached briefly:
     the counts feed a navigation menu, not an invoice)."""
-    key = "experts:specializations:counts"
+    key = SPECIALIZATION_COUNTS_KEY
     data = cache.get(key)
     if data is None:
         counts = dict(
             ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=visible_experts().values("id"))
             .values("specialization_id")
             .annotate(n=Count("id"))
-            .values_list("specialization_id", "n")
+            .values_list("specialization_id", "n")  # type: ignore[misc]
         )
         data = [
             {
@@ -542,7 +644,7 @@ def search_analytics(*, days: int = 30, limit: int = 20) -> dict[str, Any]:
     )
     top = (
         logs.values("normalized_query")
-        .annotate(searches=Count("id", distinct=True), clicks=Count("clicks", distinct=True))
+        .annotate(searches=Count("id", distinct=True), n_clicks=Count("clicks", distinct=True))
         .order_by("-searches", "normalized_query")[:limit]
     )
     return {
@@ -557,9 +659,28 @@ def search_analytics(*, days: int = 30, limit: int = 20) -> dict[str, Any]:
             {
                 "query": r["normalized_query"],
                 "searches": r["searches"],
-                "clicks": r["clicks"],
-                "click_through_rate": round(r["clicks"] / r["searches"], 4) if r["searches"] else 0.0,
+                "clicks": r["n_clicks"],
+                "click_through_rate": round(r["n_clicks"] / r["searches"], 4) if r["searches"] else 0.0,
             }
             for r in top
         ],
+    }
+
+
+def _counts_by_month(qs: QuerySet, since: datetime) -> dict[str, int]:
+    rows = (
+        qs.filter(created_at__gte=since)
+        .annotate(month=TruncMonth("created_at", tzinfo=UTC))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    return {row["month"].strftime("%Y-%m"): row["n"] for row in rows}
+
+
+def expert_search_stats(*, expert: ExpertProfile, since: datetime) -> dict[str, dict[str, int]]:
+    """Search impressions and clicks of ``expert`` by month (UTC) since ``since``: the
+    statistics provider registered in ``experts.hooks`` for expert analytics."""
+    return {
+        "search_impressions": _counts_by_month(SearchImpression.objects.filter(expert=expert), since),
+        "clicks": _counts_by_month(SearchClick.objects.filter(expert=expert), since),
     }
