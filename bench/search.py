@@ -172,7 +172,7 @@ def explain_main_query() -> None:
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
-    from experts.search import ExpertSearchParams, ranked_expert_ids
+    from matching.search import ExpertSearchParams, ranked_expert_ids
 
     for params in (ExpertSearchParams(q="consultant"), ExpertSearchParams(q="microbiology", country="DE")):
         ranked_expert_ids(params)  # warm: typo lookups are cached on params

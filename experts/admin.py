@@ -1,6 +1,5 @@
 """Staff console for experts: profiles with their services, certifications, documents
-and availability; the verification queue; the specialization taxonomy; search
-analytics (zero-result queries, CTR)."""
+and availability; the verification queue; the specialization taxonomy."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -8,12 +7,9 @@ from django.db import transaction
 from django.db.models import Count
 from django.http import HttpRequest
 from django.template.response import TemplateResponse
-from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
-from rest_framework.exceptions import ValidationError
 
-from experts import search, services, tasks
-from experts.indexing import refresh_search_index
+from experts import hooks, services, tasks
 from experts.models import (
     AvailabilityException,
     AvailabilityRule,
@@ -21,11 +17,10 @@ from experts.models import (
     ExpertDocument,
     ExpertProfile,
     ExpertService,
-    SearchLog,
     Specialization,
     VerificationRequest,
 )
-from foodxchange.api.errors import Conflict
+from foodxchange.errors import DomainError, message_of
 
 
 @admin.register(Specialization)
@@ -127,7 +122,7 @@ class ExpertProfileAdmin(admin.ModelAdmin):
 
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        refresh_search_index([form.instance.pk])
+        hooks.reindex_experts([form.instance.pk])
 
     @admin.action(description="Activate selected experts")
     def activate(self, request, queryset):
@@ -142,7 +137,7 @@ class ExpertProfileAdmin(admin.ModelAdmin):
     @admin.action(description="Rebuild search data of selected experts")
     def reindex(self, request, queryset):
         ids = list(queryset.values_list("id", flat=True))
-        refresh_search_index(ids)
+        hooks.reindex_experts(ids)
         self.message_user(request, f"Search data rebuilt for {len(ids)} expert(s).")
 
 
@@ -205,9 +200,8 @@ class VerificationRequestAdmin(admin.ModelAdmin):
                     verification_id=pk, reviewer=request.user, approve=approve, note=note, request=request
                 )
                 done += 1
-            except (Conflict, ValidationError) as exc:  # report each failure, keep going
-                detail = exc.detail
-                self.message_user(request, f"Request #{pk}: {detail}", level=messages.WARNING)
+            except DomainError as exc:  # report each failure, keep going
+                self.message_user(request, f"Request #{pk}: {message_of(exc)}", level=messages.WARNING)
         return done
 
     @admin.action(description="Approve selected requests")
@@ -237,66 +231,3 @@ class VerificationRequestAdmin(admin.ModelAdmin):
             "action_checkbox_name": admin.helpers.ACTION_CHECKBOX_NAME,
         }
         return TemplateResponse(request, "admin/experts/reject_verification.html", context)
-
-
-class ZeroResultsFilter(admin.SimpleListFilter):
-    title = "results"
-    parameter_name = "results"
-
-    def lookups(self, request, model_admin):
-        return [("zero", "No results"), ("some", "With results")]
-
-    def queryset(self, request, queryset):
-        if self.value() == "zero":
-            return queryset.filter(results_count=0)
-        if self.value() == "some":
-            return queryset.filter(results_count__gt=0)
-        return queryset
-
-
-@admin.register(SearchLog)
-class SearchLogAdmin(admin.ModelAdmin):
-    list_display = ["created_at", "query", "results_count", "specialization", "user", "click_count"]
-    list_filter = [ZeroResultsFilter, "created_at", "specialization"]
-    search_fields = ["query", "normalized_query"]
-    date_hierarchy = "created_at"
-    readonly_fields = [f.name for f in SearchLog._meta.fields]
-    list_select_related = ["specialization", "user"]
-
-    def get_queryset(self, request):
-        return super().get_queryset(request).annotate(n_clicks=Count("clicks"))
-
-    @admin.display(description="Clicks", ordering="n_clicks")
-    def click_count(self, obj):
-        return obj.n_clicks
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def get_urls(self):
-        custom = [
-            path("analytics/", self.admin_site.admin_view(self.analytics_view), name="experts_searchlog_analytics")
-        ]
-        return custom + super().get_urls()
-
-    def analytics_view(self, request):
-        try:
-            days = max(1, min(365, int(request.GET.get("days", 30))))
-        except ValueError:
-            days = 30
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Search analytics — last {days} days",
-            "opts": self.model._meta,
-            "stats": search.search_analytics(days=days),
-            "days": days,
-            "log_url": reverse("admin:experts_searchlog_changelist"),
-        }
-        return TemplateResponse(request, "admin/experts/search_analytics.html", context)
-
-    def changelist_view(self, request, extra_context=None):
-        extra_context = {**(extra_context or {}), "analytics_url": reverse("admin:experts_searchlog_analytics")}
-        return super().changelist_view(request, extra_context)

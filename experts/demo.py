@@ -16,14 +16,7 @@ from django.utils.text import slugify
 from faker import Faker
 
 from accounts.models import User
-from experts.indexing import (
-    add_terms,
-    compose_document,
-    display_name_of,
-    refresh_vectors,
-    stored_document,
-    words_of,
-)
+from experts import hooks
 from experts.models import (
     AvailabilityRule,
     Certification,
@@ -215,9 +208,8 @@ class MarketplaceSeeder:
         ExpertService.objects.bulk_create(services, batch_size=self.batch_size)
         AvailabilityRule.objects.bulk_create(rules, batch_size=self.batch_size)
         Certification.objects.bulk_create(certs, batch_size=self.batch_size)
-        # Search text was composed with the rows; only the vectors need the database.
-        add_terms(set().union(*(plan["words"] for plan in plans)))
-        refresh_vectors([p.pk for p in profiles])
+        # One set-based pass of the search index over the whole batch.
+        hooks.reindex_experts([p.pk for p in profiles])
 
     def _plan(self, index: int) -> dict:
         rng = random.Random(f"{self.seed}:expert:{index}")
@@ -305,19 +297,8 @@ class MarketplaceSeeder:
                     expires_at=issued + timedelta(days=365 * 3),
                 )
             )
-        profile.display_name = display_name_of(user)
-        document = compose_document(
-            display_name=profile.display_name,
-            headline=profile.headline,
-            specializations=[s.name for s in specializations],
-            certifications=[(c.name, c.issuer) for c in certifications],
-            services=[(sv.title, sv.description) for sv in services],
-            city=profile.city,
-            bio=profile.bio,
-        )
-        profile.search_document = stored_document(document)
+        profile.display_name = user.get_full_name() or user.email.split("@")[0]
         return {
-            "words": words_of(document),
             "user": user,
             "profile": profile,
             "specializations": specializations,

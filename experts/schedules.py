@@ -1,8 +1,8 @@
 from celery.schedules import crontab
 
 BEAT_SCHEDULE = {
-    "experts.purge-search-events": {
-        "task": "experts.tasks.purge_search_events",
+    "experts.purge-profile-views": {
+        "task": "experts.tasks.purge_profile_views",
         "schedule": crontab(hour=3, minute=30),
     },
 }

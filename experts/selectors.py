@@ -17,11 +17,8 @@ from experts.models import (
     AvailabilityRule,
     ExpertProfile,
     ProfileView,
-    SearchClick,
-    SearchImpression,
     VerificationRequest,
 )
-from foodxchange.api.permissions import is_admin
 
 Interval = tuple[datetime, datetime]
 
@@ -39,7 +36,7 @@ def expert_for_viewer(*, expert_id: int, user) -> ExpertProfile | None:
     profile = qs.filter(pk=expert_id).first()
     if profile is None:
         return None
-    if profile.is_searchable or is_admin(user) or (user.is_authenticated and profile.user_id == user.id):
+    if profile.is_searchable or (user.is_authenticated and (user.is_admin or profile.user_id == user.id)):
         return profile
     return None
 
@@ -268,8 +265,14 @@ def expert_analytics(profile: ExpertProfile, *, months: int = 6, now: datetime |
     starts = _month_starts(months, now or timezone.now())
     since = starts[0]
     views = _counts_by_month(ProfileView.objects.filter(expert=profile), since)
-    impressions = _counts_by_month(SearchImpression.objects.filter(expert=profile), since)
-    clicks = _counts_by_month(SearchClick.objects.filter(expert=profile), since)
+    impressions: dict[str, int] = {}
+    clicks: dict[str, int] = {}
+    for provider in hooks.search_stats_providers():
+        stats = provider(expert=profile, since=since)
+        for month, n in stats.get("search_impressions", {}).items():
+            impressions[month] = impressions.get(month, 0) + n
+        for month, n in stats.get("clicks", {}).items():
+            clicks[month] = clicks.get(month, 0) + n
     engagement = _engagement(profile)
     rows = []
     for start in starts:

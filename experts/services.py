@@ -11,12 +11,11 @@ from typing import Any
 from django.core.cache import cache
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
 
-from experts.indexing import refresh_search_index
+from experts import hooks
 from experts.models import (
     AvailabilityException,
     AvailabilityRule,
@@ -25,14 +24,10 @@ from experts.models import (
     ExpertProfile,
     ExpertService,
     ProfileView,
-    SearchClick,
-    SearchImpression,
-    SearchLog,
-    Specialization,
     VerificationRequest,
 )
 from experts.uploads import UploadRejected, check_document, process_photo
-from foodxchange.api.errors import Conflict
+from foodxchange.errors import Conflict, InvalidInput
 from foodxchange.services import record_audit
 from realtime.services import notify
 
@@ -62,7 +57,7 @@ def get_or_create_profile(*, user) -> ExpertProfile:
     with transaction.atomic():
         profile, created = ExpertProfile.objects.get_or_create(user=user)
         if created:
-            refresh_search_index([profile.pk])
+            hooks.reindex_experts([profile.pk])
             profile.refresh_from_db()
     return profile
 
@@ -93,7 +88,7 @@ def update_profile(*, profile: ExpertProfile, data: dict[str, Any], actor=None, 
         if "timezone" in data and data["timezone"] != profile.user.timezone:
             profile.user.timezone = data["timezone"]
             profile.user.save(update_fields=["timezone"])
-        refresh_search_index([profile.pk])
+        hooks.reindex_experts([profile.pk])
         after = _snapshot(profile)
         changed = {k: after[k] for k in after if after[k] != before[k]}
         if changed:
@@ -114,7 +109,7 @@ def set_photo(*, profile: ExpertProfile, upload, request=None) -> ExpertProfile:
     try:
         image = process_photo(upload)
     except UploadRejected as exc:
-        raise ValidationError({"photo": [str(exc)]})
+        raise InvalidInput(details={"photo": [str(exc)]}) from exc
     name = default_storage.save(
         f"experts/photos/{profile.pk}/{uuid.uuid4().hex}.{image.extension}", ContentFile(image.content)
     )
@@ -153,7 +148,7 @@ def create_service(*, profile: ExpertProfile, data: dict[str, Any]) -> ExpertSer
         data = {**data, "price": to_cents(data["price"])}
         data.setdefault("currency", profile.currency)
         service = ExpertService.objects.create(expert=profile, **data)
-        refresh_search_index([profile.pk])
+        hooks.reindex_experts([profile.pk])
     return service
 
 
@@ -163,7 +158,7 @@ def update_service(*, service: ExpertService, data: dict[str, Any]) -> ExpertSer
         for name, value in data.items():
             setattr(service, name, to_cents(value) if name == "price" else value)
         service.save()
-        refresh_search_index([service.expert_id])
+        hooks.reindex_experts([service.expert_id])
     return service
 
 
@@ -172,9 +167,9 @@ def delete_service(*, service: ExpertService) -> None:
         with transaction.atomic():
             expert_id = service.expert_id
             service.delete()
-            refresh_search_index([expert_id])
-    except ProtectedError:
-        raise Conflict("This service has bookings and cannot be deleted; set is_active to false instead.")
+            hooks.reindex_experts([expert_id])
+    except ProtectedError as exc:
+        raise Conflict("This service has bookings and cannot be deleted; set is_active to false instead.") from exc
 
 
 # --- availability ---------------------------------------------------------------------
@@ -214,7 +209,7 @@ def upload_document(
     try:
         checked = check_document(upload)
     except UploadRejected as exc:
-        raise ValidationError({"file": [str(exc)]})
+        raise InvalidInput(details={"file": [str(exc)]}) from exc
     stored = default_storage.save(
         f"experts/documents/{profile.pk}/{doc_type}/{uuid.uuid4().hex}.{checked.extension}", upload
     )
@@ -259,8 +254,8 @@ def request_verification(
         try:
             with transaction.atomic():
                 verification = VerificationRequest.objects.create(expert=profile, note=note)
-        except IntegrityError:
-            raise Conflict("A verification request is already waiting for review.")
+        except IntegrityError as exc:
+            raise Conflict("A verification request is already waiting for review.") from exc
         verification.documents.set(documents)
         before = profile.verification_status
         profile.verification_status = ExpertProfile.Verification.PENDING
@@ -288,7 +283,7 @@ def decide_verification(
         if verification.status != VerificationRequest.Status.PENDING:
             raise Conflict(f"This request was already {verification.status}.")
         if not approve and not note.strip():
-            raise ValidationError({"note": ["Explain the rejection so the expert can fix it."]})
+            raise InvalidInput(details={"note": ["Explain the rejection so the expert can fix it."]})
         profile = ExpertProfile.objects.select_for_update().get(pk=verification.expert_id)
         before = profile.verification_status
         verification.status = VerificationRequest.Status.APPROVED if approve else VerificationRequest.Status.REJECTED
@@ -319,11 +314,11 @@ def decide_verification(
             },
             idempotency_key=f"verification:{verification.pk}:decided",
         )
-        transaction.on_commit(lambda: cache.delete("experts:specializations:counts"))
+        hooks.reindex_experts([profile.pk])  # visibility changed
     return verification
 
 
-# --- search events ----------------------------------------------------------------------
+# --- profile views ----------------------------------------------------------------------
 PROFILE_VIEW_DEDUP_SECONDS = 30 * 60
 
 
@@ -338,55 +333,12 @@ def record_profile_view(*, expert: ExpertProfile, viewer, ident: str) -> bool:
     return True
 
 
-def log_search(
-    *,
-    query: str,
-    normalized_query: str,
-    filters: dict[str, Any],
-    specialization: Specialization | None,
-    results_count: int,
-    user,
-    shown_expert_ids: list[int],
-    first_position: int = 1,
-) -> SearchLog:
-    with transaction.atomic():
-        if connection.vendor == "postgresql":
-            # Analytics, not money: do not wait for the WAL flush on every search.
-            with connection.cursor() as cursor:
-                cursor.execute("SET LOCAL synchronous_commit = off")
-        log = SearchLog.objects.create(
-            query=query[:200],
-            normalized_query=normalized_query[:200],
-            filters=filters,
-            specialization=specialization,
-            results_count=results_count,
-            user=user if user is not None and user.is_authenticated else None,
-        )
-        SearchImpression.objects.bulk_create(
-            SearchImpression(search=log, expert_id=expert_id, position=first_position + i, created_at=log.created_at)
-            for i, expert_id in enumerate(shown_expert_ids)
-        )
-    return log
-
-
-def record_click(*, search: SearchLog, expert: ExpertProfile, position: int) -> bool:
-    """Stores a click-through once per search and expert; returns False for a repeat."""
-    try:
-        with transaction.atomic():
-            SearchClick.objects.create(search=search, expert=expert, position=position)
-    except IntegrityError:
-        return False
-    return True
-
-
-def purge_search_events(*, older_than_days: int) -> dict[str, int]:
-    """Deletes search logs (with their impressions and clicks) and profile views older
-    than the retention period. Idempotent."""
+def purge_profile_views(*, older_than_days: int) -> int:
+    """Deletes profile views older than the retention period. Idempotent."""
     cutoff = timezone.now() - timedelta(days=older_than_days)
     with transaction.atomic():
-        views, _ = ProfileView.objects.filter(created_at__lt=cutoff).delete()
-        _, by_model = SearchLog.objects.filter(created_at__lt=cutoff).delete()
-    return {"profile_views": views, "search_logs": by_model.get("experts.SearchLog", 0)}
+        deleted, _ = ProfileView.objects.filter(created_at__lt=cutoff).delete()
+    return deleted
 
 
 def reindex_specialization(*, specialization_id: int) -> int:
@@ -397,6 +349,5 @@ def reindex_specialization(*, specialization_id: int) -> int:
         )
     )
     ids += list(ExpertService.objects.filter(specialization_id=specialization_id).values_list("expert_id", flat=True))
-    refresh_search_index(ids)
-    cache.delete("experts:specializations:counts")
+    hooks.reindex_experts(ids)
     return len(set(ids))

@@ -5,8 +5,8 @@ from experts import services
 
 
 @shared_task
-def purge_search_events() -> dict[str, int]:
-    return services.purge_search_events(older_than_days=settings.EXPERTS_SEARCH_LOG_RETENTION_DAYS)
+def purge_profile_views() -> int:
+    return services.purge_profile_views(older_than_days=settings.EXPERTS_SEARCH_LOG_RETENTION_DAYS)
 
 
 @shared_task

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from experts import search_views, views
+from experts import views
 
 urlpatterns = [
     path("experts/profile", views.OwnProfileView.as_view(), name="expert-profile-own"),
@@ -18,11 +18,4 @@ urlpatterns = [
         name="expert-verification-decide",
     ),
     path("experts/documents", views.DocumentView.as_view(), name="expert-documents"),
-    path("search/experts", search_views.ExpertSearchView.as_view(), name="search-experts"),
-    path("search/services", search_views.ServiceSearchView.as_view(), name="search-services"),
-    path("search/suggestions", search_views.SuggestionView.as_view(), name="search-suggestions"),
-    path("search/specializations", search_views.SpecializationListView.as_view(), name="search-specializations"),
-    path("search/trending", search_views.TrendingView.as_view(), name="search-trending"),
-    path("search/analytics", search_views.SearchAnalyticsView.as_view(), name="search-analytics"),
-    path("search/filters", search_views.FilterFacetsView.as_view(), name="search-filters"),
 ]

@@ -1,6 +1,12 @@
 from datetime import timedelta
 
+from celery.schedules import crontab
+
 BEAT_SCHEDULE = {
+    "matching.purge-search-events": {
+        "task": "matching.tasks.purge_search_events",
+        "schedule": crontab(hour=3, minute=35),
+    },
     "matching-expire-due-rfqs": {
         "task": "matching.tasks.expire_due_rfqs",
         "schedule": timedelta(minutes=1),

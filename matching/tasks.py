@@ -1,8 +1,15 @@
 """Celery tasks of matching: thin wrappers over the services, safe to run twice."""
 
 from celery import shared_task
+from django.conf import settings
 
+from matching import search_services
 from matching.services import outbox, rfqs
+
+
+@shared_task
+def purge_search_events() -> int:
+    return search_services.purge_search_events(older_than_days=settings.EXPERTS_SEARCH_LOG_RETENTION_DAYS)
 
 
 @shared_task(acks_late=True)

@@ -1,8 +1,10 @@
 from django.urls import path
 
 from matching import views
+from matching.search_urls import urlpatterns as search_urlpatterns
 
 urlpatterns = [
+    *search_urlpatterns,
     path("search/suggest-experts", views.SuggestExpertsView.as_view(), name="suggest-experts"),
     path("matching/weights", views.WeightsView.as_view(), name="matching-weights"),
     path("integrations/rfq", views.RfqIntakeView.as_view(), name="rfq-intake"),

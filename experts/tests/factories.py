@@ -4,7 +4,7 @@ from decimal import Decimal
 import factory
 
 from accounts.tests.factories import UserFactory
-from experts.indexing import refresh_search_index
+from experts import hooks
 from experts.models import AvailabilityRule, Certification, ExpertProfile, ExpertService, Specialization
 
 
@@ -40,13 +40,14 @@ class ExpertProfileFactory(factory.django.DjangoModelFactory):
     @factory.post_generation
     def index(self, create, extracted, **kwargs):
         if create:
-            refresh_search_index([self.pk])
+            hooks.reindex_experts([self.pk])
             self.refresh_from_db()
 
 
 def found_by(profile: ExpertProfile, q: str) -> bool:
-    """Whether a text search for ``q`` (any verification status) finds ``profile``."""
-    from experts.search import ExpertSearchParams, search_experts
+    """Whether a text search for ``q`` (any verification status) finds ``profile``:
+    checks, end to end, that the experts writes reach the search index of matching."""
+    from matching.search import ExpertSearchParams, search_experts
 
     return search_experts(ExpertSearchParams(q=q, include_unverified=True)).filter(pk=profile.pk).exists()
 
@@ -60,7 +61,7 @@ def make_expert(*, specializations=(), services=(), certifications=(), **fields)
         ExpertService.objects.create(expert=profile, title=title, specialization=spec(slug), price=Decimal(price))
     for name, issuer in certifications:
         Certification.objects.create(expert=profile, name=name, issuer=issuer)
-    refresh_search_index([profile.pk])
+    hooks.reindex_experts([profile.pk])
     profile.refresh_from_db()
     return profile
 

@@ -5,9 +5,10 @@ import pytest
 import time_machine
 
 from experts import hooks
-from experts.models import ProfileView, SearchClick, SearchImpression, SearchLog
+from experts.models import ProfileView
 from experts.services import get_or_create_profile
 from experts.tests.factories import make_expert
+from matching.models import SearchClick, SearchImpression, SearchLog
 
 pytestmark = pytest.mark.django_db
 

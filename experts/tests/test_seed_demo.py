@@ -5,7 +5,7 @@ from django.core.management import call_command
 
 from accounts.models import User
 from experts.models import AvailabilityRule, ExpertProfile, ExpertService, Specialization
-from experts.search import ExpertSearchParams, search_experts
+from matching.search import ExpertSearchParams, search_experts
 
 pytestmark = pytest.mark.django_db
 

@@ -16,9 +16,10 @@ from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimil
 from django.db import connection
 from django.db.models import F, Q, QuerySet, Value
 
-from experts.models import ExpertProfile, SearchTerm
+from experts.models import ExpertProfile
 from experts.selectors import visible_experts
 from matching.engine.vocabulary import Concept, tokens
+from matching.models import SearchTerm
 
 SEARCH_CONFIG = "english"
 TYPO_MIN_SIMILARITY = 0.4

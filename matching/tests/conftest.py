@@ -1,4 +1,52 @@
+from decimal import Decimal
+
 import pytest
+
+from experts.tests.factories import make_expert
+
+
+@pytest.fixture
+def marketplace():
+    return {
+        "micro": make_expert(
+            first_name="Mia",
+            last_name="Keller",
+            headline="Microbiology lab consultant",
+            specializations=["microbiology"],
+            country="DE",
+            languages=["de", "en"],
+            rating_avg=Decimal("4.20"),
+            hourly_rate=Decimal("90"),
+            years_experience=12,
+        ),
+        "partial": make_expert(
+            first_name="Paul",
+            last_name="Dubois",
+            headline="Quality manager",
+            bio="Some microbiology background from university.",
+            specializations=["quality-assurance"],
+            country="FR",
+            languages=["fr"],
+            rating_avg=Decimal("4.90"),
+            hourly_rate=Decimal("150"),
+            years_experience=25,
+        ),
+        "haccp": make_expert(
+            first_name="Hana",
+            last_name="Sato",
+            headline="HACCP implementation",
+            specializations=["food-safety-haccp", "seafood"],
+            services=[("Seafood HACCP plan", "seafood", "300")],
+            certifications=[("PCQI", "FSPCA")],
+            country="DE",
+            languages=["en", "ja"],
+            rating_avg=Decimal("3.50"),
+            hourly_rate=Decimal("60"),
+            years_experience=5,
+        ),
+        "hidden": make_expert(headline="Microbiology expert (unverified)", verification_status="pending"),
+        "inactive": make_expert(headline="Microbiology retired", is_active=False),
+    }
 
 
 @pytest.fixture(autouse=True)

@@ -82,7 +82,7 @@ def test_price_fit_compares_in_the_budget_currency(settings):
     from foodxchange.models import FxRate
 
     FxRate.objects.create(currency="EUR", rate=Decimal("1.10"), valid_from=timezone.now() - timedelta(days=1))
-    cheap_eur, dear = _pair(a={"hourly_rate": Decimal("90"), "currency": "EUR"}, b={"hourly_rate": Decimal("300")})
+    cheap_eur, _dear = _pair(a={"hourly_rate": Decimal("90"), "currency": "EUR"}, b={"hourly_rate": Decimal("300")})
     top = suggest_experts(Need(description="HACCP", budget=Decimal("100"), currency="USD"))
     assert top[0].expert.pk == cheap_eur.pk  # 90 EUR = 99 USD fits a 100 USD budget
     assert top[0].values["price"] == 1.0
@@ -92,7 +92,7 @@ def test_price_fit_compares_in_the_budget_currency(settings):
 def test_rating_is_shrunk_toward_the_mean_for_few_reviews():
     for _ in range(3):  # the marketplace mean: 3.5
         make_expert(headline="Packaging", rating_avg=Decimal("3.50"), rating_count=20)
-    one_review, many = _pair(
+    _one_review, many = _pair(
         a={"rating_avg": Decimal("5.00"), "rating_count": 1}, b={"rating_avg": Decimal("4.80"), "rating_count": 80}
     )
     matches = suggest_experts(Need(description="HACCP"))
@@ -116,7 +116,7 @@ def test_credentials_count_only_while_valid_on_needed_by():
 
 
 def test_availability_before_needed_by_uses_real_free_slots():
-    busy, free = _pair()
+    _busy, free = _pair()
     weekday_rules(free, start=time(0), end=time(23, 59), days=range(7))
     needed_by = timezone.localdate() + timedelta(days=5)
     matches = suggest_experts(Need(description="HACCP", needed_by=needed_by))
@@ -154,7 +154,7 @@ def test_text_relevance_matters():
 
 
 def test_weights_are_data_a_zero_weight_removes_the_criterion():
-    a, b = _pair(a={"languages": ["en"]}, b={"languages": ["de"]})
+    _a, b = _pair(a={"languages": ["en"]}, b={"languages": ["de"]})
     weights = {c: 0.0 for c in CRITERIA} | {"language": 1.0}
     top = suggest_experts(Need(description="HACCP", language="de"), weights=weights)
     assert top[0].expert.pk == b.pk and top[0].score == Decimal("1.0000") and top[1].score == Decimal("0")

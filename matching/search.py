@@ -7,7 +7,7 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -29,22 +29,20 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast
+from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
 from experts.constants import LANGUAGE_NAMES, country_name
-from experts.indexing import SEARCH_CONFIG
 from experts.models import (
     AvailabilityException,
     AvailabilityRule,
     ExpertProfile,
     ExpertService,
-    SearchClick,
-    SearchLog,
-    SearchTerm,
     Specialization,
 )
 from experts.selectors import experts_with_free_time, visible_experts
+from matching.indexing import SEARCH_CONFIG, SPECIALIZATION_COUNTS_KEY
+from matching.models import SearchClick, SearchImpression, SearchLog, SearchTerm
 
 MAX_QUERY_WORDS = 8
 TYPO_MIN_SIMILARITY = 0.4
@@ -474,7 +472,7 @@ SPECIALIZATION_COUNTS_CACHE_SECONDS = 60
 def specializations_with_counts() -> list[dict[str, Any]]:
     """The active taxonomy with the number of visible experts in each (cached briefly:
     the counts feed a navigation menu, not an invoice)."""
-    key = "experts:specializations:counts"
+    key = SPECIALIZATION_COUNTS_KEY
     data = cache.get(key)
     if data is None:
         counts = dict(
@@ -562,4 +560,23 @@ def search_analytics(*, days: int = 30, limit: int = 20) -> dict[str, Any]:
             }
             for r in top
         ],
+    }
+
+
+def _counts_by_month(qs: QuerySet, since: datetime) -> dict[str, int]:
+    rows = (
+        qs.filter(created_at__gte=since)
+        .annotate(month=TruncMonth("created_at", tzinfo=UTC))
+        .values("month")
+        .annotate(n=Count("id"))
+    )
+    return {row["month"].strftime("%Y-%m"): row["n"] for row in rows}
+
+
+def expert_search_stats(*, expert: ExpertProfile, since: datetime) -> dict[str, dict[str, int]]:
+    """Search impressions and clicks of ``expert`` by month (UTC) since ``since``: the
+    statistics provider registered in ``experts.hooks`` for expert analytics."""
+    return {
+        "search_impressions": _counts_by_month(SearchImpression.objects.filter(expert=expert), since),
+        "clicks": _counts_by_month(SearchClick.objects.filter(expert=expert), since),
     }

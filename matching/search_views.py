@@ -8,11 +8,13 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from experts import search, services
 from experts.models import ExpertProfile, ExpertService
-from experts.serializers import (
+from experts.serializers import ExpertListSerializer
+from foodxchange.api.permissions import is_admin
+from foodxchange.api.schema import error_responses
+from matching import search, search_services
+from matching.search_serializers import (
     ClickEventSerializer,
-    ExpertListSerializer,
     ExpertSearchQuerySerializer,
     ExpertSearchResponseSerializer,
     FacetsSerializer,
@@ -25,8 +27,6 @@ from experts.serializers import (
     SuggestionSerializer,
     TrendingSerializer,
 )
-from foodxchange.api.permissions import is_admin
-from foodxchange.api.schema import error_responses
 from realtime.selectors import presence_map
 
 TAGS = ["search"]
@@ -84,7 +84,7 @@ class ExpertSearchView(GenericAPIView, SearchView):
         else:
             page = self.paginate_queryset(search.search_experts(params))
         paginator = self.paginator
-        log = services.log_search(
+        log = search_services.log_search(
             query=params.q,
             normalized_query=" ".join(search.query_words(params.q)),
             filters=params.logged_filters(),
@@ -180,7 +180,7 @@ class SearchAnalyticsView(SearchView):
         event = ClickEventSerializer(data=request.data)
         event.is_valid(raise_exception=True)
         data = event.validated_data
-        services.record_click(search=data["search"], expert=data["expert"], position=data["position"])
+        search_services.record_click(search=data["search"], expert=data["expert"], position=data["position"])
         return Response(status=status.HTTP_202_ACCEPTED)
 
     @extend_schema(

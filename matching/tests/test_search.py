@@ -2,8 +2,8 @@ from datetime import UTC, datetime, time
 
 import pytest
 
-from experts.models import SearchClick, SearchImpression, SearchLog
 from experts.tests.factories import make_expert, spec, weekday_rules
+from matching.models import SearchClick, SearchImpression, SearchLog
 
 pytestmark = pytest.mark.django_db
 

@@ -1,17 +1,21 @@
 """Derived search data of experts: the display name, a plain lower-cased document
 (SQLite search and suggestions), the weighted PostgreSQL ``tsvector`` and the word
-vocabulary used for typo correction. Called by the services that write profiles,
-services, certifications and specializations, never by signals."""
+vocabulary used for typo correction. The experts services call it, through the
+indexer this app registers in ``experts.hooks``, whenever they write profiles, services,
+certifications, specializations or verification decisions; never from signals."""
 
 import re
 from collections.abc import Iterable
 
-from django.db import connection
+from django.core.cache import cache
+from django.db import connection, transaction
 from django.db.models import Prefetch
 
-from experts.models import ExpertProfile, ExpertService, SearchTerm
+from experts.models import ExpertProfile, ExpertService
+from matching.models import SearchTerm
 
 SEARCH_CONFIG = "english"
+SPECIALIZATION_COUNTS_KEY = "experts:specializations:counts"
 CHUNK = 2000
 _WORD = re.compile(r"[^\W\d_]{3,40}")
 
@@ -145,3 +149,10 @@ def _refresh_chunk(ids: list[int]) -> None:
     ExpertProfile.objects.bulk_update(profiles, ["display_name", "search_document"], batch_size=500)
     add_terms(vocabulary)
     refresh_vectors(ids)
+
+
+def on_experts_changed(expert_ids: list[int]) -> None:
+    """The indexer registered in ``experts.hooks``: refreshes the search data of these
+    experts now (same transaction) and the cached specialization counts after commit."""
+    refresh_search_index(expert_ids)
+    transaction.on_commit(lambda: cache.delete(SPECIALIZATION_COUNTS_KEY))
