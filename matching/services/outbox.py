@@ -125,11 +125,10 @@ def deliver(event_id: str, *, now: dt.datetime | None = None) -> str:
             error = f"HTTP {response.status_code}: {response.text[:500]}"
     except requests.RequestException as exc:
         error = f"{type(exc).__name__}: {exc}"[:1000]
-    return _record(event, status_code=status_code, error=error)
+    return _record(event, status_code=status_code, error=error, now=max(now, timezone.now()))
 
 
-def _record(event: OutboxEvent, *, status_code: int | None, error: str) -> str:
-    now = timezone.now()
+def _record(event: OutboxEvent, *, status_code: int | None, error: str, now: dt.datetime) -> str:
     with transaction.atomic():
         fields: dict[str, Any] = {"last_status_code": status_code, "last_error": error}
         if not error:

@@ -282,7 +282,7 @@ def respond(*, rfq_id: int, user: Any, interested: bool, message: str = "", requ
         )
         if invitation is None:
             raise NotFound("RFQ not found.")
-        rfq = Rfq.objects.select_for_update().select_related("client").get(pk=rfq_id)
+        rfq = Rfq.objects.select_for_update(of=("self",)).select_related("client").get(pk=rfq_id)
         if not rfq.is_active:
             raise Conflict(f"This RFQ is {rfq.status}; it no longer takes responses.", code="rfq_not_open")
         answer = RfqInvitation.Response.INTERESTED if interested else RfqInvitation.Response.DECLINED
