@@ -207,7 +207,8 @@ def test_rfq_list_queries_do_not_grow_with_rows(client_for, client_user, pool, d
 def test_responses_build_the_shortlist_and_tell_the_client(client_for, client_user, client_rfq, pool):
     rfq_id = client_rfq["id"]
     invited = [p for p in pool if p.pk in [i["expert"]["id"] for i in client_rfq["invitations"]]]
-    yes = client_for(invited[0].user).post(f"/api/v1/rfqs/{rfq_id}/respond", {"interested": True, "message": "Happy to"})
+    url = f"/api/v1/rfqs/{rfq_id}/respond"
+    yes = client_for(invited[0].user).post(url, {"interested": True, "message": "Happy to"})
     assert yes.status_code == 200 and yes.json()["response"] == "interested"
     no = client_for(invited[1].user).post(f"/api/v1/rfqs/{rfq_id}/respond", {"interested": False})
     assert no.status_code == 200
