@@ -101,14 +101,14 @@ CRITERIA = (
 )
 
 DEFAULT_WEIGHTS: dict[str, float] = {
-    "text": 0.30,
-    "specialization": 0.22,
-    "credentials": 0.10,
-    "rating": 0.10,
-    "availability": 0.07,
-    "language": 0.06,
-    "location": 0.05,
-    "price": 0.05,
+    "text": 0.35,
+    "specialization": 0.25,
+    "credentials": 0.08,
+    "rating": 0.08,
+    "availability": 0.06,
+    "language": 0.05,
+    "location": 0.04,
+    "price": 0.04,
     "workload": 0.03,
     "verification": 0.02,
 }

@@ -28,7 +28,7 @@ from experts.selectors import experts_with_free_time, visible_experts
 from foodxchange import money
 from matching import hooks
 from matching.engine import retrieval
-from matching.engine.vocabulary import Concept, concepts_of, contains_phrase, inferred_specializations, stems
+from matching.engine.vocabulary import Concept, concepts_of, contains_phrase, specialization_emphasis, stems
 from matching.models import CRITERIA
 
 QUANTUM = Decimal("0.0001")
@@ -145,11 +145,14 @@ def country_offset_hours(country: str, at: datetime) -> float | None:
 
 # --- criteria ----------------------------------------------------------------------------
 def _concept_strength(concept: Concept, f: _Facts) -> float:
-    if any(contains_phrase(f.strong, v) for v in concept.variants):
-        return STRONG
-    if any(contains_phrase(f.weak, v) for v in concept.variants):
-        return WEAK
-    return 0.0
+    strong = sum(1 for v in concept.variants if contains_phrase(f.strong, v))
+    weak = strong or sum(1 for v in concept.variants if contains_phrase(f.weak, v))
+    base = STRONG if strong else WEAK if weak else 0.0
+    if base and concept.hits > 1:
+        # The need used several terms of the concept: profiles using as many rank first.
+        found = sum(1 for v in concept.variants if contains_phrase(f.strong, v) or contains_phrase(f.weak, v))
+        base *= 0.7 + 0.3 * min(found, concept.hits) / concept.hits
+    return base
 
 
 def _text(concepts: list[Concept], pool: list[_Facts]) -> dict[int, tuple[float, list[str]]]:
@@ -159,22 +162,30 @@ def _text(concepts: list[Concept], pool: list[_Facts]) -> dict[int, tuple[float,
     n = len(pool)
     strengths = {f.profile.pk: [_concept_strength(c, f) for c in concepts] for f in pool}
     df = [sum(1 for f in pool if strengths[f.profile.pk][i] > 0) for i in range(len(concepts))]
-    idf = [math.log(1 + (n - d + 0.5) / (d + 0.5)) for d in df]
-    total = sum(idf) or 1.0
+    # A concept the need insists on (several terms of one group) weighs more.
+    weight = [
+        math.log(1 + (n - d + 0.5) / (d + 0.5)) * (1 + 0.5 * (c.hits - 1)) for d, c in zip(df, concepts, strict=True)
+    ]
+    total = sum(weight) or 1.0
     result = {}
     for f in pool:
         s = strengths[f.profile.pk]
-        value = sum(w * x for w, x in zip(idf, s, strict=True)) / total
+        value = sum(w * x for w, x in zip(weight, s, strict=True)) / total
         matched = [c.label for c, x in zip(concepts, s, strict=True) if x > 0]
         result[f.profile.pk] = (min(1.0, value), matched)
     return result
 
 
-def _specialization(wanted: list[str], f: _Facts) -> tuple[float, str | None]:
-    common = [s for s in wanted if s in f.specialization_slugs]
-    value = min(1.0, len(common) / min(len(wanted), 2))
+def _specialization(wanted: dict[str, float], f: _Facts) -> tuple[float, str | None]:
+    """The strongest of the need's specializations the expert has (the client's own
+    choices weigh most, then those the need's words point at most often), plus a
+    little for a second one."""
+    common = sorted((s for s in wanted if s in f.specialization_slugs), key=lambda s: -wanted[s])
     if not common:
-        return value, None
+        return 0.0, None
+    top = max(wanted.values())
+    value = wanted[common[0]] / top + (0.2 * wanted[common[1]] / top if len(common) > 1 else 0.0)
+    value = min(1.0, value)
     names = [f.specialization_names[s] for s in common[:2]]
     return value, " and ".join(names) + " specialist"
 
@@ -311,9 +322,13 @@ def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) 
         if not concept.from_map:
             extra = tuple((w,) for w in stems(" ".join(corrections.get(concept.terms[0], []))))
             concept.variants = concept.variants + extra
-    wanted = list(dict.fromkeys([*need.specializations, *inferred_specializations(concepts)]))
+    emphasis = specialization_emphasis(concepts)
+    wanted: dict[str, float] = {s: float(n) for s, n in emphasis.items()}
+    top_emphasis = max(wanted.values(), default=1.0)
+    for slug in need.specializations:  # the client's own choice outweighs any inference
+        wanted[slug] = top_emphasis * 2
 
-    ids = retrieval.candidates(concepts, wanted, corrections, restrict_to=need.restrict_to)
+    ids = retrieval.candidates(concepts, list(wanted), corrections, restrict_to=need.restrict_to)
     ids = [pk for pk in ids if pk not in set(need.exclude)]
     if not ids:
         return []

@@ -98,6 +98,7 @@ class Concept:
     specializations: tuple[str, ...] = ()
     from_map: bool = False
     terms: tuple[str, ...] = field(default_factory=tuple)
+    hits: int = 1  # how many distinct terms of the group the need uses: its emphasis
 
 
 @cache
@@ -134,14 +135,18 @@ def concepts_of(text: str) -> list[Concept]:
     covered: set[int] = set()
     found: list[Concept] = []
     for group in synonym_groups():
-        hit = False
-        for variant in group.variants:
+        hits = 0
+        mine: set[int] = set()
+        for variant in sorted(group.variants, key=len, reverse=True):
             n = len(variant)
+            found_here = False
             for i in range(len(all_stems) - n + 1):
-                if tuple(all_stems[i : i + n]) == variant:
-                    covered.update(range(i, i + n))
-                    hit = True
-        if hit:
+                if tuple(all_stems[i : i + n]) == variant and not covered_by_longer(i, n, mine):
+                    mine.update(range(i, i + n))
+                    found_here = True
+            hits += found_here
+        covered |= mine
+        if hits:
             found.append(
                 Concept(
                     key=f"group:{group.key}",
@@ -150,6 +155,7 @@ def concepts_of(text: str) -> list[Concept]:
                     specializations=group.specializations,
                     from_map=True,
                     terms=group.terms,
+                    hits=hits,
                 )
             )
     raw = tokens(text)
@@ -162,9 +168,22 @@ def concepts_of(text: str) -> list[Concept]:
     return found
 
 
-def inferred_specializations(concepts: list[Concept]) -> list[str]:
-    slugs: dict[str, None] = {}
+def covered_by_longer(start: int, length: int, covered: set[int]) -> bool:
+    """Whether these words were all taken by a phrase of the same group already
+    ("hazard analysis critical control point" is one hit, not three)."""
+    return all(i in covered for i in range(start, start + length))
+
+
+def specialization_emphasis(concepts: list[Concept]) -> dict[str, int]:
+    """``{slug: weight}``: how strongly the need points at each specialization (the
+    hits of the concepts that point there)."""
+    weights: dict[str, int] = {}
     for concept in concepts:
         for slug in concept.specializations:
-            slugs.setdefault(slug, None)
-    return list(slugs)
+            weights[slug] = weights.get(slug, 0) + concept.hits
+    return weights
+
+
+def inferred_specializations(concepts: list[Concept]) -> list[str]:
+    emphasis = specialization_emphasis(concepts)
+    return sorted(emphasis, key=lambda s: -emphasis[s])
