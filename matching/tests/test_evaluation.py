@@ -23,7 +23,7 @@ def test_metrics_on_known_rankings():
 
 
 def test_shipped_labels_are_big_enough_and_graded():
-    labelled, corpus = runner.load(runner.DEFAULT_NEEDS)
+    labelled, _corpus = runner.load(runner.DEFAULT_NEEDS)
     assert len(labelled["needs"]) >= 20
     assert all(any(g == 3 for g in n["relevant"].values()) for n in labelled["needs"])
 
