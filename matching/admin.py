@@ -100,7 +100,7 @@ class RfqMatchInline(admin.TabularInline):
     model = RfqMatch
     extra = 0
     fields = ["rank", "expert", "score", "explanation", "reasons"]
-    readonly_fields = fields
+    readonly_fields = ["rank", "expert", "score", "explanation", "reasons"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -111,7 +111,7 @@ class RfqInvitationInline(admin.TabularInline):
     model = RfqInvitation
     extra = 0
     fields = ["expert", "response", "message", "invited_at", "responded_at"]
-    readonly_fields = fields
+    readonly_fields = ["expert", "response", "message", "invited_at", "responded_at"]
     can_delete = False
 
     def has_add_permission(self, request, obj=None):
@@ -177,7 +177,7 @@ class RfqInvitationAdmin(StaffAreaAdmin):
 class WeightsForm(forms.ModelForm):
     class Meta:
         model = MatchingWeights
-        fields = []
+        fields: list[str] = []
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)

@@ -287,19 +287,19 @@ class RfqSerializer(serializers.ModelSerializer):
         rows = list(obj.matches.all())
         if self._is_expert_view(obj):
             rows = self._mine(obj, rows)
-        return RfqMatchSerializer(rows, many=True).data
+        return list(RfqMatchSerializer(rows, many=True).data)
 
     def get_invitations(self, obj) -> list[dict]:
         rows = list(obj.invitations.all())
         if self._is_expert_view(obj):
             rows = self._mine(obj, rows)
-        return RfqInvitationSerializer(rows, many=True).data
+        return list(RfqInvitationSerializer(rows, many=True).data)
 
     def get_shortlist(self, obj) -> list[dict]:
         if self._is_expert_view(obj):
             return []
         rows = [i for i in obj.invitations.all() if i.response == RfqInvitation.Response.INTERESTED]
-        return RfqInvitationSerializer(rows, many=True).data
+        return list(RfqInvitationSerializer(rows, many=True).data)
 
 
 class RfqIntakeResponseSerializer(serializers.Serializer):

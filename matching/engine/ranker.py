@@ -403,7 +403,7 @@ def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) 
         score, reasons = _contributions(values, w)
         matched_words = text.get(f.profile.pk, (0.0, []))[1]
         explanation = _explanation([(reasons[c], t) for c, t in facts.items() if c in reasons], matched_words)
-        f.profile.score = score
+        f.profile.score = score  # type: ignore[attr-defined]
         matches.append(Match(expert=f.profile, score=score, reasons=reasons, explanation=explanation, values=values))
     matches.sort(key=lambda m: (-m.score, -m.expert.rating_count, m.expert.pk))
     return matches[: need.limit]

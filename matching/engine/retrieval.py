@@ -103,8 +103,8 @@ def text_candidates(
             for word in words:
                 every &= Q(search_document__icontains=word)
             condition |= every
-    qs = _base(restrict_to).filter(condition).order_by("-rating_avg", "-rating_count", "id")
-    return list(qs.values_list("id", flat=True)[:limit])
+    plain = _base(restrict_to).filter(condition).order_by("-rating_avg", "-rating_count", "id")
+    return list(plain.values_list("id", flat=True)[:limit])
 
 
 def specialization_candidates(slugs: list[str], *, limit: int, restrict_to: list[int] | None) -> list[int]:

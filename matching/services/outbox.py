@@ -14,6 +14,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+from functools import partial
 from typing import Any
 
 import requests
@@ -178,8 +179,7 @@ def retry(*, event_ids: list[str], actor: Any = None) -> int:
             status=OutboxEvent.Status.PENDING, attempts=0, next_attempt_at=timezone.now()
         )
         for event in events:
-            event_id = str(event.pk)
-            transaction.on_commit(lambda event_id=event_id: _queue(event_id), robust=True)
+            transaction.on_commit(partial(_queue, str(event.pk)), robust=True)
     return len(events)
 
 

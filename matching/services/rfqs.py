@@ -277,7 +277,7 @@ def respond(*, rfq_id: int, user: Any, interested: bool, message: str = "", requ
     with transaction.atomic():
         invitation = (
             RfqInvitation.objects.select_related("expert__user")
-            .filter(rfq_id=rfq_id, expert__user_id=getattr(user, "pk", None))
+            .filter(rfq_id=rfq_id, expert__user_id=getattr(user, "pk", None) or 0)
             .first()
         )
         if invitation is None:
@@ -339,7 +339,8 @@ def close(*, rfq_id: int, user: Any, reason: str = "", request: Any = None) -> R
         rfq = Rfq.objects.select_for_update().filter(pk=rfq_id).first()
         is_owner = rfq is not None and rfq.client_id is not None and rfq.client_id == getattr(user, "pk", None)
         if rfq is None or not (is_owner or can_see_all_rfqs(user)):
-            invited = rfq is not None and rfq.invitations.filter(expert__user_id=getattr(user, "pk", None)).exists()
+            user_id = getattr(user, "pk", None) or 0
+            invited = rfq is not None and rfq.invitations.filter(expert__user_id=user_id).exists()
             if invited:
                 raise PermissionDenied("Only the client who opened the RFQ (or staff) can close it.")
             raise NotFound("RFQ not found.")
