@@ -20,11 +20,13 @@ from experts.models import (
     Specialization,
     VerificationRequest,
 )
+from foodxchange.admin import StaffAreaAdmin
 from foodxchange.errors import DomainError, message_of
 
 
 @admin.register(Specialization)
-class SpecializationAdmin(admin.ModelAdmin):
+class SpecializationAdmin(StaffAreaAdmin):
+    view_area = "support"
     list_display = ["name", "slug", "is_active", "sort_order", "expert_count"]
     list_editable = ["is_active", "sort_order"]
     list_filter = ["is_active"]
@@ -87,7 +89,13 @@ class AvailabilityExceptionInline(admin.TabularInline):
 
 
 @admin.register(ExpertProfile)
-class ExpertProfileAdmin(admin.ModelAdmin):
+class ExpertProfileAdmin(StaffAreaAdmin):
+    """Support reads and edits experts. Writes go through the experts services, like
+    the API: profile fields through ``update_profile``, (de)activation through
+    ``set_active`` (audited, notified); ``verification_status`` changes only through a
+    verification decision."""
+
+    view_area = "support"
     list_display = [
         "display_name",
         "email",
@@ -105,7 +113,15 @@ class ExpertProfileAdmin(admin.ModelAdmin):
     list_select_related = ["user"]
     raw_id_fields = ["user"]
     filter_horizontal = ["specializations"]
-    readonly_fields = ["display_name", "rating_avg", "rating_count", "created_at", "updated_at"]
+    readonly_fields = [
+        "display_name",
+        "verification_status",
+        "is_active",
+        "rating_avg",
+        "rating_count",
+        "created_at",
+        "updated_at",
+    ]
     inlines = [
         ServiceInline,
         CertificationInline,
@@ -120,18 +136,44 @@ class ExpertProfileAdmin(admin.ModelAdmin):
     def email(self, obj):
         return obj.user.email
 
+    def save_model(self, request, obj, form, change):
+        if not change:
+            super().save_model(request, obj, form, change)
+            return
+        data = {name: form.cleaned_data[name] for name in form.changed_data if name in services.PROFILE_FIELDS}
+        if "specializations" in form.changed_data:
+            data["specializations"] = list(form.cleaned_data["specializations"])
+        try:
+            services.update_profile(profile=obj, data=data, actor=request.user, request=request)
+        except DomainError as exc:
+            self.message_user(request, message_of(exc), level=messages.ERROR)
+
     def save_related(self, request, form, formsets, change):
-        super().save_related(request, form, formsets, change)
+        if change:
+            # The profile's own fields and specializations went through update_profile.
+            for formset in formsets:
+                self.save_formset(request, form, formset, change=change)
+        else:
+            super().save_related(request, form, formsets, change)
         hooks.reindex_experts([form.instance.pk])
+
+    def _set_active(self, request, queryset, *, active: bool) -> int:
+        changed = 0
+        for profile in queryset:
+            try:
+                changed += services.set_active(profile=profile, active=active, actor=request.user, request=request)
+            except DomainError as exc:
+                self.message_user(request, f"{profile}: {message_of(exc)}", level=messages.WARNING)
+        return changed
 
     @admin.action(description="Activate selected experts")
     def activate(self, request, queryset):
-        updated = queryset.update(is_active=True)
+        updated = self._set_active(request, queryset, active=True)
         self.message_user(request, f"{updated} expert(s) activated.")
 
     @admin.action(description="Deactivate selected experts (hidden from search)")
     def deactivate(self, request, queryset):
-        updated = queryset.update(is_active=False)
+        updated = self._set_active(request, queryset, active=False)
         self.message_user(request, f"{updated} expert(s) deactivated.")
 
     @admin.action(description="Rebuild search data of selected experts")
@@ -156,8 +198,11 @@ class VerificationDecisionForm(forms.ModelForm):
 
 
 @admin.register(VerificationRequest)
-class VerificationRequestAdmin(admin.ModelAdmin):
-    """The verification queue: oldest pending first; approve in bulk, reject with a note."""
+class VerificationRequestAdmin(StaffAreaAdmin):
+    """The verification queue: oldest pending first; approve in bulk, reject with a note.
+    Support staff decide; every decision goes through ``decide_verification``."""
+
+    view_area = "support"
 
     form = VerificationDecisionForm
     list_display = ["id", "expert", "status", "created_at", "document_count", "reviewer", "decided_at"]

@@ -3,8 +3,13 @@
 Apps register providers in their ``AppConfig.ready()``; until one is registered the
 experts app answers as if an expert had no bookings, no earnings and no search index.
 
-- busy interval providers: ``fn(*, expert, start, end) -> iterable of (start, end)``
-  in UTC; ``experts.selectors.free_slots`` subtracts them (e.g. booked consultations).
+- busy interval providers, set-based: ``fn(*, experts, start, end) -> {expert_id:
+  iterable of (start, end)}`` in UTC for a whole list of experts in one call (one query
+  for a page of search results); ``experts.selectors.free_slots`` and
+  ``experts_with_free_time`` subtract them (e.g. booked consultations). Register with
+  ``register_busy_intervals_provider``. ``register_busy_provider`` still accepts the
+  older per-expert form ``fn(*, expert, start, end) -> iterable of (start, end)``,
+  which is called once per expert.
 - engagement providers: ``fn(*, expert) -> dict`` with any of the keys
   ``upcoming_consultations`` (list of dicts), ``open_requests`` (int),
   ``earnings_this_month`` (Decimal), ``bookings_by_month`` ({"YYYY-MM": int}),
@@ -17,16 +22,19 @@ experts app answers as if an expert had no bookings, no earnings and no search i
   ``search_impressions`` and ``clicks`` ({"YYYY-MM": int}); used by expert analytics.
 """
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-BusyProvider = Callable[..., Iterable[tuple[datetime, datetime]]]
+Interval = tuple[datetime, datetime]
+BusyProvider = Callable[..., Iterable[Interval]]
+BusyIntervalsProvider = Callable[..., Mapping[int, Iterable[Interval]]]
 EngagementProvider = Callable[..., dict[str, Any]]
 SearchIndexer = Callable[[list[int]], None]
 SearchStatsProvider = Callable[..., dict[str, dict[str, int]]]
 
 _busy_providers: list[BusyProvider] = []
+_busy_intervals_providers: list[BusyIntervalsProvider] = []
 _engagement_providers: list[EngagementProvider] = []
 _search_indexers: list[SearchIndexer] = []
 _search_stats_providers: list[SearchStatsProvider] = []
@@ -49,6 +57,14 @@ def register_busy_provider(provider: BusyProvider) -> BusyProvider:
 
 def unregister_busy_provider(provider: BusyProvider) -> None:
     _unregister(_busy_providers, provider)
+
+
+def register_busy_intervals_provider(provider: BusyIntervalsProvider) -> BusyIntervalsProvider:
+    return _register(_busy_intervals_providers, provider)
+
+
+def unregister_busy_intervals_provider(provider: BusyIntervalsProvider) -> None:
+    _unregister(_busy_intervals_providers, provider)
 
 
 def register_engagement_provider(provider: EngagementProvider) -> EngagementProvider:
@@ -77,6 +93,26 @@ def unregister_search_stats_provider(provider: SearchStatsProvider) -> None:
 
 def busy_providers() -> list[BusyProvider]:
     return list(_busy_providers)
+
+
+def busy_intervals_providers() -> list[BusyIntervalsProvider]:
+    return list(_busy_intervals_providers)
+
+
+def busy_intervals_by_expert(*, experts: Sequence[Any], start: datetime, end: datetime) -> dict[int, list[Interval]]:
+    """Busy time of each of ``experts`` in [start, end): one call per set-based provider
+    for the whole list (per-expert providers of the older form are called per expert)."""
+    busy: dict[int, list[Interval]] = {expert.pk: [] for expert in experts}
+    if not experts:
+        return busy
+    for provider in busy_intervals_providers():
+        for expert_id, intervals in provider(experts=list(experts), start=start, end=end).items():
+            if expert_id in busy:
+                busy[expert_id].extend(intervals)
+    for legacy in busy_providers():
+        for expert in experts:
+            busy[expert.pk].extend(legacy(expert=expert, start=start, end=end))
+    return busy
 
 
 def engagement_providers() -> list[EngagementProvider]:

@@ -120,10 +120,7 @@ def compute_free_slots(
 
 def busy_intervals(*, expert: ExpertProfile, start: datetime, end: datetime) -> list[Interval]:
     """Time already taken (booked consultations…), from the registered providers."""
-    busy: list[Interval] = []
-    for provider in hooks.busy_providers():
-        busy.extend(provider(expert=expert, start=start, end=end))
-    return busy
+    return hooks.busy_intervals_by_expert(experts=[expert], start=start, end=end)[expert.pk]
 
 
 def free_slots(*, expert: ExpertProfile, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
@@ -148,7 +145,8 @@ def free_slots(*, expert: ExpertProfile, start: datetime, end: datetime) -> list
 
 def experts_with_free_time(*, expert_ids: list[int], start: datetime, end: datetime) -> list[int]:
     """The ids among ``expert_ids`` with at least one free slot in [start, end), with
-    two queries for rules and exceptions however many experts are checked."""
+    two queries for rules and exceptions and one call per busy provider however many
+    experts are checked."""
     profiles = ExpertProfile.objects.filter(id__in=expert_ids).select_related("user")
     rules: dict[int, list[AvailabilityRule]] = defaultdict(list)
     for rule in AvailabilityRule.objects.filter(expert_id__in=expert_ids):
@@ -157,13 +155,16 @@ def experts_with_free_time(*, expert_ids: list[int], start: datetime, end: datet
     window = Q(date__gte=(start - timedelta(days=1)).date(), date__lte=(end + timedelta(days=1)).date())
     for exc in AvailabilityException.objects.filter(window, expert_id__in=expert_ids):
         exceptions[exc.expert_id].append(exc)
+    profiles = list(profiles)
+    # One call per busy provider for the whole set, not one per expert.
+    busy = hooks.busy_intervals_by_expert(experts=profiles, start=start, end=end)
     found = []
     for profile in profiles:
         slots = compute_free_slots(
             zone_name=profile.user.timezone,
             rules=rules[profile.id],
             exceptions=exceptions[profile.id],
-            busy=busy_intervals(expert=profile, start=start, end=end),
+            busy=busy[profile.id],
             start=start,
             end=end,
         )

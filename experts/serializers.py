@@ -327,8 +327,18 @@ class VerificationCreateSerializer(serializers.Serializer):
 
 
 class VerificationSerializer(serializers.ModelSerializer):
+    """A request; ``status`` is the request's own word (pending/approved/rejected),
+    ``verification_status`` the contract's word for the expert it led to."""
+
+    STATUS_WORDS = {
+        VerificationRequest.Status.PENDING: ExpertProfile.Verification.PENDING,
+        VerificationRequest.Status.APPROVED: ExpertProfile.Verification.VERIFIED,
+        VerificationRequest.Status.REJECTED: ExpertProfile.Verification.REJECTED,
+    }
+
     documents = DocumentSerializer(many=True, read_only=True)
     expert_name = serializers.CharField(source="expert.display_name", read_only=True)
+    verification_status = serializers.SerializerMethodField()
 
     class Meta:
         model = VerificationRequest
@@ -337,6 +347,7 @@ class VerificationSerializer(serializers.ModelSerializer):
             "expert",
             "expert_name",
             "status",
+            "verification_status",
             "note",
             "documents",
             "reviewer_note",
@@ -344,6 +355,9 @@ class VerificationSerializer(serializers.ModelSerializer):
             "created_at",
         ]
         read_only_fields = fields
+
+    def get_verification_status(self, verification: VerificationRequest) -> str:
+        return str(self.STATUS_WORDS[VerificationRequest.Status(verification.status)])
 
 
 class VerificationDecisionSerializer(serializers.Serializer):

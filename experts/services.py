@@ -104,6 +104,39 @@ def update_profile(*, profile: ExpertProfile, data: dict[str, Any], actor=None, 
     return profile
 
 
+def set_active(*, profile: ExpertProfile, active: bool, actor: Any, request: Any = None) -> bool:
+    """Staff (de)activation of an expert: an inactive expert is hidden from search and
+    from strangers. Audited, re-indexed and notified; returns False when nothing changed."""
+    with transaction.atomic():
+        profile = ExpertProfile.objects.select_for_update().select_related("user").get(pk=profile.pk)
+        if profile.is_active == active:
+            return False
+        profile.is_active = active
+        profile.save(update_fields=["is_active", "updated_at"])
+        hooks.reindex_experts([profile.pk])
+        audit = record_audit(
+            actor=actor,
+            action="experts.profile.activate" if active else "experts.profile.deactivate",
+            target=profile,
+            before={"is_active": not active},
+            after={"is_active": active},
+            request=request,
+        )
+        notify(
+            user=profile.user,
+            kind="expert.activation",
+            payload={
+                "title": "Your expert profile is visible again" if active else "Your expert profile was hidden",
+                "message": "Staff reactivated your profile."
+                if active
+                else "Staff deactivated your profile; it is hidden from search. Contact support for details.",
+                "is_active": active,
+            },
+            idempotency_key=f"expert:{profile.pk}:activation:{audit.pk}",
+        )
+    return True
+
+
 # --- photo ----------------------------------------------------------------------------
 def set_photo(*, profile: ExpertProfile, upload, request=None) -> ExpertProfile:
     try:

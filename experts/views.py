@@ -35,7 +35,7 @@ from experts.serializers import (
     photo_url,
 )
 from foodxchange.api.fields import parse_object_id
-from foodxchange.api.permissions import IsAdmin, IsExpert, is_admin
+from foodxchange.api.permissions import IsExpert, IsSupportStaff, has_staff_area, is_admin
 from foodxchange.api.schema import error_responses
 from foodxchange.services import client_ip
 from realtime.selectors import presence_map
@@ -389,13 +389,15 @@ class VerificationView(GenericAPIView):
 
     def get_permissions(self):
         if self.request.method == "GET":
-            return [(IsExpert | IsAdmin)()]
+            return [(IsExpert | IsSupportStaff)()]
         return [IsExpert()]
 
     @extend_schema(
         tags=TAGS,
         summary="Verification requests",
-        description="Experts see their own; staff see the queue (`?status=pending`).",
+        description="Experts see their own requests and their `verification_status` "
+        "(unverified, pending, verified, rejected); support staff see the queue (`?status=pending`). "
+        "Each request also shows the `verification_status` it led to (`verified` for an approved one).",
         parameters=[
             OpenApiParameter("status", OpenApiTypes.STR, required=False, enum=["pending", "approved", "rejected"])
         ],
@@ -403,7 +405,8 @@ class VerificationView(GenericAPIView):
     )
     def get(self, request):
         qs = VerificationRequest.objects.select_related("expert").prefetch_related("documents")
-        if not is_admin(request.user):
+        staff = has_staff_area(request.user, "support")
+        if not staff:
             qs = qs.filter(expert__user=request.user)
         wanted = request.query_params.get("status")
         if wanted:
@@ -412,7 +415,10 @@ class VerificationView(GenericAPIView):
             qs = qs.filter(status=wanted)
         ordering = ["created_at", "id"] if wanted == "pending" else ["-created_at", "-id"]
         page = self.paginate_queryset(qs.order_by(*ordering))
-        return self.get_paginated_response(VerificationSerializer(page, many=True).data)
+        response = self.get_paginated_response(VerificationSerializer(page, many=True).data)
+        if not staff:
+            response.data["verification_status"] = own_profile(request).verification_status
+        return response
 
     @extend_schema(
         tags=TAGS,
@@ -436,11 +442,11 @@ class VerificationView(GenericAPIView):
 
 
 class VerificationDecideView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsSupportStaff]
 
     @extend_schema(
         tags=TAGS,
-        summary="Approve or reject a verification request (staff)",
+        summary="Approve or reject a verification request (support staff)",
         description="A rejection needs a `note`. The decision is audit-logged and the expert notified.",
         request=VerificationDecisionSerializer,
         responses={200: VerificationSerializer, **error_responses(400, 401, 403, 404, 409)},

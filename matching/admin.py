@@ -4,6 +4,7 @@ responses, the re-rank weights and the outbox of webhooks to the core."""
 
 from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -33,7 +34,9 @@ class ZeroResultsFilter(admin.SimpleListFilter):
 
 
 @admin.register(SearchLog)
-class SearchLogAdmin(admin.ModelAdmin):
+class SearchLogAdmin(StaffAreaAdmin):
+    view_area = "support"
+
     list_display = ["created_at", "query", "results_count", "specialization", "user", "click_count"]
     list_filter = [ZeroResultsFilter, "created_at", "specialization"]
     search_fields = ["query", "normalized_query"]
@@ -61,6 +64,8 @@ class SearchLogAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def analytics_view(self, request):
+        if not self.has_view_permission(request):
+            raise PermissionDenied
         try:
             days = max(1, min(365, int(request.GET.get("days", 30))))
         except ValueError:

@@ -41,6 +41,7 @@ from experts.models import (
     Specialization,
 )
 from experts.selectors import experts_with_free_time, visible_experts
+from foodxchange.money import fx_table
 from matching.indexing import SEARCH_CONFIG, SPECIALIZATION_COUNTS_KEY
 from matching.models import SearchClick, SearchImpression, SearchLog, SearchTerm
 
@@ -49,6 +50,26 @@ TYPO_MIN_SIMILARITY = 0.4
 RATING_BUCKETS = (Decimal("4.5"), Decimal("4"), Decimal("3"))
 RATE_BUCKETS = (Decimal("50"), Decimal("100"), Decimal("150"), Decimal("250"), Decimal("500"))
 _WORDS = re.compile(r"\w+")
+
+
+FxTable = dict[str, tuple[Decimal, datetime | None]]
+
+
+def rate_at_most(amount: Decimal, currency: str, table: FxTable) -> Q:
+    """Experts whose hourly rate, converted to ``currency`` with the FX table, is at most
+    ``amount``: one sargable condition per priced currency (``hourly_rate <= amount``
+    converted back into that currency), so no expert is dropped for pricing in another
+    currency. A currency the table has no rate for cannot be compared and is left out."""
+    target = table.get(currency.upper())
+    if target is None or target[0] == 0:
+        return Q(currency=currency.upper(), hourly_rate__lte=amount)
+    condition = Q(pk__in=[])
+    for code, (rate, _valid_from) in table.items():
+        if rate <= 0:
+            continue
+        threshold = Decimal(amount) * target[0] / rate
+        condition |= Q(currency=code, hourly_rate__lte=threshold)
+    return condition
 
 
 def is_postgres() -> bool:
@@ -76,6 +97,14 @@ class ExpertSearchParams:
     # the free-time shortlist.
     corrections: dict[str, list[str]] | None = None
     _available_ids: dict[str, list[int] | None] = field(default_factory=dict)
+    _fx: FxTable | None = None
+
+    @property
+    def fx(self) -> FxTable:
+        """The FX table valid now, read once per search."""
+        if self._fx is None:
+            self._fx = fx_table()
+        return self._fx
 
     def logged_filters(self) -> dict[str, Any]:
         data = {
@@ -204,7 +233,7 @@ def apply_filters(qs: QuerySet, params: ExpertSearchParams, *, skip: str = "") -
     if params.min_rating is not None and skip != "min_rating":
         qs = qs.filter(rating_avg__gte=params.min_rating)
     if params.max_rate is not None and skip != "max_rate":
-        qs = qs.filter(currency=params.currency, hourly_rate__lte=params.max_rate)
+        qs = qs.filter(rate_at_most(params.max_rate, params.currency, params.fx))
     if params.available_from and params.available_to:
         qs = _availability_candidates(qs, params.available_from, params.available_to)
         exact = _exact_available_ids(qs, params, key=skip)
@@ -269,24 +298,75 @@ def _ordering(params: ExpertSearchParams, *, has_text: bool) -> list[str]:
     return ordering
 
 
-@dataclass
 class RankedExperts:
-    rows: list[tuple[int, float]]  # (expert id, score) in result order
-    capped: bool  # more matches exist beyond the search window
+    """Every match of a text search, in result order, for the paginator: the first
+    ``window`` matches in the requested sort order are ranked by full-text relevance
+    (bounded work at any catalogue size: read along a partial index, so a broad word
+    does not scan every match); the matches after them follow in the sort order. So
+    ``count()`` is exact and every page is reachable, and a query matching fewer
+    experts than the window is ranked exactly over all of them. Items are
+    ``(expert id, score)``."""
+
+    def __init__(self, params: ExpertSearchParams, *, window: int | None = None):
+        self.params = params
+        self.window = window or settings.EXPERTS_SEARCH_WINDOW
+        self.matches = apply_filters(_apply_text(ExpertProfile.objects.all(), params, annotate=False), params)
+        self.sort = SORTS.get(params.sort, SORTS["relevance"])
+        self._ranked: list[tuple[int, float]] | None = None
+        self._count: int | None = None
+
+    @property
+    def ranked(self) -> list[tuple[int, float]]:
+        if self._ranked is None:
+            candidates = self.matches.order_by(*self.sort).values("id")[: self.window]
+            ranked = _apply_text(
+                ExpertProfile.objects.filter(id__in=candidates), self.params, annotate=True, match=False
+            )
+            rows = ranked.order_by(*_ordering(self.params, has_text=True)).values_list("id", "score")
+            self._ranked = [(pk, float(score or 0.0)) for pk, score in rows]
+        return self._ranked
+
+    @property
+    def rows(self) -> list[tuple[int, float]]:
+        """The ranked window (kept for callers of the former dataclass)."""
+        return self.ranked
+
+    @property
+    def capped(self) -> bool:
+        return False  # counts are exact and every page is reachable
+
+    def count(self) -> int:
+        if self._count is None:
+            # A window that is not full holds every match: no count query needed.
+            ranked = self.ranked
+            self._count = len(ranked) if len(ranked) < self.window else self.matches.count()
+        return self._count
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[tuple[int, float]]:
+        if not isinstance(index, slice):
+            raise TypeError("RankedExperts supports slices only")
+        start, stop = index.start or 0, index.stop if index.stop is not None else self.count()
+        rows: list[tuple[int, float]] = []
+        if start < self.window:
+            rows += self.ranked[start : min(stop, self.window)]
+        if stop > self.window and (start >= self.window or len(self.ranked) >= self.window):
+            offset = max(start, self.window)
+            ids = list(self.matches.order_by(*self.sort).values_list("id", flat=True)[offset:stop])
+            scores = dict(
+                _apply_text(ExpertProfile.objects.filter(id__in=ids), self.params, annotate=True, match=False)
+                .order_by()
+                .values_list("id", "score")
+            )
+            rows += [(pk, float(scores.get(pk) or 0.0)) for pk in ids]
+        return rows
 
 
 def ranked_expert_ids(params: ExpertSearchParams, *, window: int | None = None) -> RankedExperts:
-    """Text search with bounded work: the first ``window`` matches in the requested
-    sort order (best rated first for relevance; read along a partial index, so a
-    broad word does not scan every match) are ranked by full-text relevance (or kept
-    in the requested order). A query matching fewer experts than the window is
-    ranked exactly over all of them."""
-    window = window or settings.EXPERTS_SEARCH_WINDOW
-    matches = apply_filters(_apply_text(ExpertProfile.objects.all(), params, annotate=False), params)
-    candidates = matches.order_by(*SORTS.get(params.sort, SORTS["relevance"])).values("id")[:window]
-    ranked = _apply_text(ExpertProfile.objects.filter(id__in=candidates), params, annotate=True, match=False)
-    rows = list(ranked.order_by(*_ordering(params, has_text=True)).values_list("id", "score"))
-    return RankedExperts(rows=[(pk, float(score or 0.0)) for pk, score in rows], capped=len(rows) >= window)
+    """Every match of a text search in result order (see ``RankedExperts``)."""
+    return RankedExperts(params, window=window)
 
 
 def load_experts(rows: list[tuple[int, float]]) -> list[ExpertProfile]:
@@ -379,10 +459,8 @@ def _compute_facets(params: ExpertSearchParams) -> dict[str, Any]:
     rating_counts = _faceted(params, skip="min_rating").aggregate(
         **{f"r{i}": Count("id", filter=Q(rating_avg__gte=b)) for i, b in enumerate(RATING_BUCKETS)}
     )
-    rate_counts = (
-        _faceted(params, skip="max_rate")
-        .filter(currency=params.currency)
-        .aggregate(**{f"r{i}": Count("id", filter=Q(hourly_rate__lte=b)) for i, b in enumerate(RATE_BUCKETS)})
+    rate_counts = _faceted(params, skip="max_rate").aggregate(
+        **{f"r{i}": Count("id", filter=rate_at_most(b, params.currency, params.fx)) for i, b in enumerate(RATE_BUCKETS)}
     )
     return {
         "total": total,

@@ -8,7 +8,28 @@ from experts.constants import COUNTRY_CODES, LANGUAGE_CODES
 from experts.models import ExpertProfile, ExpertService, Specialization
 from experts.serializers import MONEY, ExpertListSerializer, ServiceSerializer, SpecializationSerializer
 from foodxchange.api.fields import ObjectIdField, currency_code, parse_object_id
+from foodxchange.money import convert
 from matching.models import SearchLog
+
+
+class ExpertHitSerializer(ExpertListSerializer):
+    """An expert in search results, with the hourly rate converted with the FX table
+    into the search's ``currency`` (``context["currency"]``, ``context["fx"]``); null
+    when the table has no rate for the expert's currency."""
+
+    hourly_rate_converted = serializers.SerializerMethodField()
+    converted_currency = serializers.SerializerMethodField()
+
+    class Meta(ExpertListSerializer.Meta):
+        fields = [*ExpertListSerializer.Meta.fields, "hourly_rate_converted", "converted_currency"]
+        read_only_fields = fields
+
+    def get_hourly_rate_converted(self, profile: ExpertProfile) -> str | None:
+        amount = convert(profile.hourly_rate, profile.currency, self.context["currency"], table=self.context["fx"])
+        return None if amount is None else str(amount)
+
+    def get_converted_currency(self, profile: ExpertProfile) -> str:
+        return self.context["currency"]
 
 
 class ServiceSearchResultSerializer(ServiceSerializer):
@@ -83,8 +104,8 @@ class ExpertSearchResponseSerializer(serializers.Serializer):
     previous = serializers.URLField(allow_null=True)
     search_id = serializers.UUIDField()
     corrected_query = serializers.CharField(allow_null=True)
-    count_capped = serializers.BooleanField()
-    results = ExpertListSerializer(many=True)
+    count_capped = serializers.BooleanField(help_text="Always false: counts are exact.")
+    results = ExpertHitSerializer(many=True)
 
 
 class ServiceSearchQuerySerializer(serializers.Serializer):

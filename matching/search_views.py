@@ -9,12 +9,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experts.models import ExpertProfile, ExpertService
-from experts.serializers import ExpertListSerializer
-from foodxchange.api.permissions import is_admin
+from foodxchange.api.permissions import has_staff_area
 from foodxchange.api.schema import error_responses
 from matching import search, search_services
 from matching.search_serializers import (
     ClickEventSerializer,
+    ExpertHitSerializer,
     ExpertSearchQuerySerializer,
     ExpertSearchResponseSerializer,
     FacetsSerializer,
@@ -41,8 +41,8 @@ def expert_params(request) -> search.ExpertSearchParams:
     query = ExpertSearchQuerySerializer(data=request.query_params)
     query.is_valid(raise_exception=True)
     data = query.validated_data
-    if not data["verified"] and not is_admin(request.user):
-        raise PermissionDenied("Only staff can search unverified experts (verified=false).")
+    if not data["verified"] and not has_staff_area(request.user, "support"):
+        raise PermissionDenied("Only support staff can search unverified experts (verified=false).")
     return search.ExpertSearchParams(
         q=data["q"].strip(),
         specialization=data.get("specialization"),
@@ -60,27 +60,26 @@ def expert_params(request) -> search.ExpertSearchParams:
 
 class ExpertSearchView(GenericAPIView, SearchView):
     queryset = ExpertProfile.objects.none()
-    serializer_class = ExpertListSerializer
+    serializer_class = ExpertHitSerializer
 
     @extend_schema(
         tags=TAGS,
         summary="Search experts",
         description="Free text over name, headline, bio, specializations, services and certifications "
         "(typos tolerated on PostgreSQL), with filters and sorts. Only verified, active experts unless "
-        "staff pass `verified=false`. `max_rate` compares rates in `currency` (default USD). "
-        "`search_id` identifies this search for click-through events. Text searches rank the first "
-        "EXPERTS_SEARCH_WINDOW matches (default 300) in the sort order; `count_capped` says more exist.",
+        "staff pass `verified=false`. `max_rate` is in `currency` (default USD) and compares every "
+        "expert's rate converted with the marketplace FX table; each hit shows `hourly_rate_converted` "
+        "in that currency. `search_id` identifies this search for click-through events. `count` is exact "
+        "and every page is reachable: text searches rank the first EXPERTS_SEARCH_WINDOW matches "
+        "(default 300) of the sort order by relevance, later matches follow in the sort order.",
         parameters=[ExpertSearchQuerySerializer],
         responses={200: ExpertSearchResponseSerializer, **error_responses(400, 403, 429)},
         auth=[],
     )
     def get(self, request):
         params = expert_params(request)
-        capped = False
         if search.query_words(params.q):
-            ranked = search.ranked_expert_ids(params)
-            capped = ranked.capped
-            page = search.load_experts(self.paginate_queryset(ranked.rows))
+            page = search.load_experts(self.paginate_queryset(search.ranked_expert_ids(params)))
         else:
             page = self.paginate_queryset(search.search_experts(params))
         paginator = self.paginator
@@ -94,11 +93,16 @@ class ExpertSearchView(GenericAPIView, SearchView):
             shown_expert_ids=[p.pk for p in page],
             first_position=paginator.page.start_index(),
         )
-        context = {"request": request, "presence": presence_map([p.user_id for p in page])}
-        response = paginator.get_paginated_response(ExpertListSerializer(page, many=True, context=context).data)
+        context = {
+            "request": request,
+            "presence": presence_map([p.user_id for p in page]),
+            "currency": params.currency,
+            "fx": params.fx,
+        }
+        response = paginator.get_paginated_response(ExpertHitSerializer(page, many=True, context=context).data)
         response.data["search_id"] = str(log.pk)
         response.data["corrected_query"] = search.corrected_query(params)
-        response.data["count_capped"] = capped
+        response.data["count_capped"] = False
         return response
 
 
@@ -185,15 +189,15 @@ class SearchAnalyticsView(SearchView):
 
     @extend_schema(
         tags=TAGS,
-        summary="Search analytics (staff): zero-result queries, CTR, top queries",
+        summary="Search analytics (support staff): zero-result queries, CTR, top queries",
         parameters=[SearchAnalyticsQuerySerializer],
         responses={200: SearchAnalyticsSerializer, **error_responses(400, 401, 403)},
     )
     def get(self, request):
         if not request.user.is_authenticated:
             self.permission_denied(request)
-        if not is_admin(request.user):
-            raise PermissionDenied("Search analytics are for staff.")
+        if not has_staff_area(request.user, "support"):
+            raise PermissionDenied("Search analytics are for support staff.")
         query = SearchAnalyticsQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
         return Response(SearchAnalyticsSerializer(search.search_analytics(days=query.validated_data["days"])).data)

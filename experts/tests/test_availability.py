@@ -67,6 +67,29 @@ def test_busy_intervals_from_a_provider_are_subtracted_and_range_is_clipped():
     assert slots == [(utc(2026, 6, 2, 9, 30), utc(2026, 6, 2, 10)), (utc(2026, 6, 2, 11), utc(2026, 6, 2, 16))]
 
 
+def test_busy_providers_are_called_once_for_a_set_of_experts():
+    from experts.selectors import experts_with_free_time
+
+    experts = [make_expert(timezone="UTC") for _ in range(4)]
+    for expert in experts:
+        weekday_rules(expert, time(9), time(12))
+    calls = []
+
+    def booked(*, experts, start, end):
+        calls.append(sorted(e.pk for e in experts))
+        return {experts[0].pk: [(utc(2026, 6, 2, 8), utc(2026, 6, 2, 13))]}  # the first one is fully booked
+
+    hooks.register_busy_intervals_provider(booked)
+    try:
+        found = experts_with_free_time(
+            expert_ids=[e.pk for e in experts], start=utc(2026, 6, 2, 9), end=utc(2026, 6, 2, 12)
+        )
+    finally:
+        hooks.unregister_busy_intervals_provider(booked)
+    assert calls == [sorted(e.pk for e in experts)]
+    assert found == [e.pk for e in experts[1:]]
+
+
 def test_expert_sets_rules_and_anyone_reads_slots(client_for, api_client, expert_profile):
     expert_profile.verification_status = "verified"
     expert_profile.save()

@@ -26,7 +26,7 @@ def document(profile, doc_type="certificate", version=1) -> ExpertDocument:
 
 
 @pytest.mark.django_db
-def test_request_then_approve_notifies_and_audits(client_for, admin_user, expert_profile):
+def test_request_then_approve_notifies_and_audits(client_for, support_user, expert_profile):
     doc = document(expert_profile)
     client = client_for(expert_profile.user)
     response = client.post(URL, {"documents": [doc.pk], "note": "Please review"}, format="json")
@@ -35,21 +35,25 @@ def test_request_then_approve_notifies_and_audits(client_for, admin_user, expert
     assert ExpertProfile.objects.get(pk=expert_profile.pk).verification_status == "pending"
     assert client.get(URL).json()["count"] == 1
 
-    queue = client_for(admin_user).get(URL, {"status": "pending"}).json()
+    queue = client_for(support_user).get(URL, {"status": "pending"}).json()
     assert [r["id"] for r in queue["results"]] == [request_id]
 
-    response = client_for(admin_user).post(f"{URL}/{request_id}/decide", {"decision": "approve"}, format="json")
+    response = client_for(support_user).post(f"{URL}/{request_id}/decide", {"decision": "approve"}, format="json")
     assert response.status_code == 200, response.json()
     assert response.json()["status"] == "approved"
+    assert response.json()["verification_status"] == "verified"
     assert ExpertProfile.objects.get(pk=expert_profile.pk).verification_status == "verified"
+    mine = client.get(URL).json()
+    assert mine["verification_status"] == "verified"  # the contract's word, not the request's "approved"
+    assert [(r["status"], r["verification_status"]) for r in mine["results"]] == [("approved", "verified")]
     note = Notification.objects.get(user=expert_profile.user, kind="verification.decided")
     assert note.payload["decision"] == "approved"
     assert note.idempotency_key == f"verification:{request_id}:decided"
     audit = AuditLog.objects.get(action="experts.verification.approve")
-    assert audit.actor == admin_user
+    assert audit.actor == support_user
     assert audit.before == {"verification_status": "pending"}
 
-    again = client_for(admin_user).post(
+    again = client_for(support_user).post(
         f"{URL}/{request_id}/decide", {"decision": "reject", "note": "x"}, format="json"
     )
     assert again.status_code == 409
@@ -58,9 +62,9 @@ def test_request_then_approve_notifies_and_audits(client_for, admin_user, expert
 
 
 @pytest.mark.django_db
-def test_reject_needs_a_note_and_sets_rejected(client_for, admin_user, expert_profile):
+def test_reject_needs_a_note_and_sets_rejected(client_for, support_user, expert_profile):
     verification = services.request_verification(profile=expert_profile, documents=[document(expert_profile)])
-    admin = client_for(admin_user)
+    admin = client_for(support_user)
     response = admin.post(f"{URL}/{verification.pk}/decide", {"decision": "reject"}, format="json")
     assert response.status_code == 400
     assert "note" in response.json()["error"]["details"]
@@ -106,9 +110,9 @@ def test_wrong_callers(api_client, client_for, client_user, expert_profile):
 
 
 @pytest.mark.django_db
-def test_decide_unknown_request_is_404(client_for, admin_user):
+def test_decide_unknown_request_is_404(client_for, support_user):
     assert (
-        client_for(admin_user).post(f"{URL}/999999/decide", {"decision": "approve"}, format="json").status_code == 404
+        client_for(support_user).post(f"{URL}/999999/decide", {"decision": "approve"}, format="json").status_code == 404
     )
 
 
@@ -143,3 +147,23 @@ def test_concurrent_decisions_apply_once(admin_user, expert_profile):
         + AuditLog.objects.filter(action="experts.verification.reject").count()
         == 1
     )
+
+
+@pytest.mark.django_db
+def test_staff_without_the_support_area_may_not_decide_or_read_the_queue(client_for, admin_user, expert_profile):
+    verification = services.request_verification(profile=expert_profile, documents=[document(expert_profile)])
+    staff = client_for(admin_user)  # staff, but no area
+    response = staff.post(f"{URL}/{verification.pk}/decide", {"decision": "approve"}, format="json")
+    assert response.status_code == 403
+    assert staff.get(URL, {"status": "pending"}).status_code == 403
+    assert VerificationRequest.objects.get(pk=verification.pk).status == "pending"
+
+
+@pytest.mark.django_db
+def test_verification_list_costs_a_fixed_number_of_queries(client_for, support_user, django_assert_max_num_queries):
+    for _ in range(4):
+        profile = make_expert(verification_status="unverified")
+        services.request_verification(profile=profile, documents=[document(profile)])
+    with django_assert_max_num_queries(8):
+        body = client_for(support_user).get(URL, {"status": "pending"}).json()
+    assert body["count"] == 4

@@ -55,3 +55,15 @@ def _rfq_settings(settings):
     settings.RFQ_CALLBACK_SECRET = "cbsec-test-0123456789"
     settings.RFQ_CALLBACK_URL = ""
     settings.RFQ_NOTIFY_TOP = 3
+
+
+@pytest.fixture
+def support_user(db):
+    """Staff holding the support area (reads experts, decides verification)."""
+    from django.contrib.auth.models import Group
+
+    from accounts.tests.factories import UserFactory
+
+    user = UserFactory(role="admin", is_staff=True)
+    user.groups.add(Group.objects.get(name="support"))
+    return type(user).objects.get(pk=user.pk)

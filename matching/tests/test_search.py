@@ -48,7 +48,8 @@ def test_filters(api_client, marketplace):
     assert ids(api_client.get(URL, {"language": "ja"})) == [m["haccp"].pk]
     assert set(ids(api_client.get(URL, {"min_rating": "4"}))) == {m["micro"].pk, m["partial"].pk}
     assert set(ids(api_client.get(URL, {"max_rate": "100"}))) == {m["micro"].pk, m["haccp"].pk}
-    assert ids(api_client.get(URL, {"max_rate": "100", "currency": "EUR"})) == []
+    # 100 EUR is more than 100 USD (seeded FX table): the USD-priced experts under it are kept.
+    assert set(ids(api_client.get(URL, {"max_rate": "100", "currency": "EUR"}))) == {m["micro"].pk, m["haccp"].pk}
 
 
 def test_sorts(api_client, marketplace):
@@ -65,9 +66,10 @@ def test_available_window_filter(api_client, marketplace):
     assert ids(api_client.get(URL, monday)) == [marketplace["micro"].pk]
 
 
-def test_only_staff_may_include_unverified(api_client, client_for, admin_user, marketplace):
+def test_only_support_staff_may_include_unverified(api_client, client_for, admin_user, support_user, marketplace):
     assert api_client.get(URL, {"verified": "false"}).status_code == 403
-    response = client_for(admin_user).get(URL, {"q": "microbiology", "verified": "false"})
+    assert client_for(admin_user).get(URL, {"verified": "false"}).status_code == 403  # staff without the area
+    response = client_for(support_user).get(URL, {"q": "microbiology", "verified": "false"})
     assert set(ids(response)) == {m.pk for k, m in marketplace.items() if k != "haccp"}
 
 
@@ -130,7 +132,7 @@ def test_click_through_is_recorded_once(api_client, marketplace):
     assert SearchClick.objects.count() == 1
 
 
-def test_search_analytics_for_staff(api_client, client_for, admin_user, client_user, marketplace):
+def test_search_analytics_for_support_staff(api_client, client_for, admin_user, support_user, client_user, marketplace):
     body = api_client.get(URL, {"q": "microbiology"}).json()
     api_client.get(URL, {"q": "astrophysics"})
     api_client.get(URL, {"q": "astrophysics"})
@@ -138,7 +140,8 @@ def test_search_analytics_for_staff(api_client, client_for, admin_user, client_u
     api_client.post("/api/v1/search/analytics", event, format="json")
     assert api_client.get("/api/v1/search/analytics").status_code == 401
     assert client_for(client_user).get("/api/v1/search/analytics").status_code == 403
-    data = client_for(admin_user).get("/api/v1/search/analytics").json()
+    assert client_for(admin_user).get("/api/v1/search/analytics").status_code == 403  # staff without the area
+    data = client_for(support_user).get("/api/v1/search/analytics").json()
     assert data["searches"] == 3
     assert data["zero_result_queries"] == [{"query": "astrophysics", "searches": 2}]
     assert data["searches_with_click"] == 1
@@ -204,16 +207,33 @@ def ids_of(body: dict) -> list[int]:
     return [r["id"] for r in body["results"]]
 
 
-def test_text_search_ranks_within_the_search_window(api_client, marketplace, settings):
+def test_count_is_exact_and_every_page_is_reachable_beyond_the_search_window(api_client, marketplace, settings):
     settings.EXPERTS_SEARCH_WINDOW = 1
     body = api_client.get(URL, {"q": "microbiology"}).json()
-    # Of the two matches, the window holds the best rated one ("partial", 4.9).
-    assert (body["count"], body["count_capped"]) == (1, True)
-    assert ids_of(body) == [marketplace["partial"].pk]
+    # Both matches count; the window (best rated first: "partial", 4.9) is ranked first.
+    assert (body["count"], body["count_capped"]) == (2, False)
+    assert ids_of(body) == [marketplace["partial"].pk, marketplace["micro"].pk]
+    pages = [api_client.get(URL, {"q": "microbiology", "page_size": 1, "page": n}).json() for n in (1, 2)]
+    assert [p["count"] for p in pages] == [2, 2]
+    assert [ids_of(p) for p in pages] == [[marketplace["partial"].pk], [marketplace["micro"].pk]]
+    assert pages[0]["next"] is not None and pages[1]["next"] is None
+    assert pages[1]["results"][0]["score"] > 0  # matches after the window still carry their relevance
     settings.EXPERTS_SEARCH_WINDOW = 50
     body = api_client.get(URL, {"q": "microbiology", "page_size": 1, "page": 2}).json()
     assert (body["count"], body["count_capped"]) == (2, False)
     assert ids_of(body) == [marketplace["partial"].pk]
+
+
+def test_many_matches_are_all_reachable_page_by_page(api_client, settings):
+    settings.EXPERTS_SEARCH_WINDOW = 3
+    experts = [make_expert(headline=f"Dairy consultant {n}", rating_avg=f"4.{n}") for n in range(7)]
+    seen = []
+    for page in (1, 2, 3):
+        body = api_client.get(URL, {"q": "dairy", "page_size": 3, "page": page}).json()
+        assert body["count"] == 7
+        seen += ids_of(body)
+    assert sorted(seen) == sorted(e.pk for e in experts)
+    assert len(seen) == 7
 
 
 def test_broad_availability_searches_use_the_weekday_prefilter(api_client, marketplace, settings):
@@ -235,3 +255,42 @@ def test_a_result_page_costs_a_fixed_number_of_queries(api_client, marketplace, 
     assert body["count"] == 7
     with django_assert_max_num_queries(10):
         api_client.get(URL)
+
+
+@pytest.fixture
+def fx_rates():
+    from foodxchange.models import FxRate
+
+    since = datetime(2020, 1, 1, tzinfo=UTC)
+    FxRate.objects.filter(currency__in=["EUR", "JPY"]).delete()
+    FxRate.objects.create(currency="EUR", rate="1.10", valid_from=since)
+    FxRate.objects.create(currency="JPY", rate="0.0070", valid_from=since)
+
+
+def test_max_rate_compares_rates_converted_with_the_fx_table(api_client, fx_rates):
+    usd = make_expert(headline="Dairy auditor", hourly_rate="100", currency="USD")
+    eur = make_expert(headline="Dairy auditor", hourly_rate="90", currency="EUR")  # 99.00 USD
+    jpy = make_expert(headline="Dairy auditor", hourly_rate="20000", currency="JPY")  # 140.00 USD
+    body = api_client.get(URL, {"max_rate": "100", "sort": "price"}).json()
+    assert set(ids_of(body)) == {usd.pk, eur.pk}
+    hits = {r["id"]: r for r in body["results"]}
+    assert (hits[eur.pk]["hourly_rate"], hits[eur.pk]["currency"]) == ("90.00", "EUR")
+    assert hits[eur.pk]["hourly_rate_converted"] == "99.00"
+    assert hits[usd.pk]["hourly_rate_converted"] == "100.00"
+    assert set(ids_of(api_client.get(URL, {"max_rate": "99", "q": "dairy"}).json())) == {eur.pk}
+    # In EUR: 100 USD = 90.91 EUR, 90 EUR, 20000 JPY = 127.27 EUR.
+    body = api_client.get(URL, {"max_rate": "95", "currency": "EUR"}).json()
+    assert set(ids_of(body)) == {usd.pk, eur.pk}
+    assert {r["id"]: r["hourly_rate_converted"] for r in body["results"]}[usd.pk] == "90.91"
+    assert set(ids_of(api_client.get(URL, {"max_rate": "150"}).json())) == {usd.pk, eur.pk, jpy.pk}
+
+
+def test_rate_facets_count_converted_rates(api_client, fx_rates):
+    make_expert(hourly_rate="100", currency="USD")
+    make_expert(hourly_rate="90", currency="EUR")
+    make_expert(hourly_rate="20000", currency="JPY")
+    facets = api_client.get("/api/v1/search/filters", {"currency": "USD"}).json()
+    counts = {f["value"]: f["count"] for f in facets["max_rate"]}
+    assert counts == {"50": 0, "100": 2, "150": 3, "250": 3, "500": 3}
+    for value, count in counts.items():
+        assert api_client.get(URL, {"max_rate": value}).json()["count"] == count

@@ -30,3 +30,10 @@ def test_search_console_pages_render(staff):
         response = staff.get(url)
         assert response.status_code == 200, url
     assert b"haccp" in staff.get("/admin/matching/searchlog/analytics/?days=7").content
+
+
+def test_search_console_needs_the_support_area(admin_user):
+    no_area = Client()
+    no_area.force_login(admin_user)
+    assert no_area.get("/admin/matching/searchlog/").status_code == 403
+    assert no_area.get("/admin/matching/searchlog/analytics/").status_code == 403
