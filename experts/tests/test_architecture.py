@@ -38,8 +38,13 @@ def source_files(app: str) -> list[Path]:
     return [p for p in (ROOT / app).rglob("*.py") if "tests" not in p.parts and "migrations" not in p.parts]
 
 
-def is_domain_module(path: Path) -> bool:
-    return path.stem in DOMAIN_MODULES or any(part in ("services", "selectors") for part in path.parts[-3:-1])
+def is_domain_module(path: Path, app: str) -> bool:
+    """``<app>/services.py`` and the like, or any module of a ``<app>/services/`` package
+    (``experts/views/services.py`` is HTTP, not a service)."""
+    relative = path.relative_to(ROOT / app).parts
+    if len(relative) == 1:
+        return path.stem in DOMAIN_MODULES
+    return relative[0] in ("services", "selectors")
 
 
 @pytest.mark.parametrize("app", ["experts", "matching"])
@@ -49,7 +54,7 @@ def test_domain_modules_do_not_import_the_http_layer(app):
             m for m in imported_modules(path) if m.split(".")[0] == "rest_framework" or m.startswith("foodxchange.api")
         )
         for path in source_files(app)
-        if is_domain_module(path)
+        if is_domain_module(path, app)
     }
     assert {k: v for k, v in offenders.items() if v} == {}
 

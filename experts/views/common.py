@@ -1,0 +1,27 @@
+"""Helpers shared by the experts views."""
+
+from experts import services
+from experts.models import ExpertProfile
+from experts.serializers import (
+    ExpertProfileSerializer,
+)
+from realtime.selectors import presence_map
+
+TAGS = ["experts"]
+
+
+def own_profile(request) -> ExpertProfile:
+    return services.get_or_create_profile(user=request.user)
+
+
+def profile_payload(profile: ExpertProfile, request) -> dict:
+    context = {"request": request, "presence": presence_map([profile.user_id])}
+    return ExpertProfileSerializer(profile, context=context).data
+
+
+def reload_profile(profile: ExpertProfile) -> ExpertProfile:
+    return (
+        ExpertProfile.objects.select_related("user")
+        .prefetch_related("specializations", "certifications")
+        .get(pk=profile.pk)
+    )
