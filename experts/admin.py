@@ -72,7 +72,7 @@ class DocumentInline(admin.TabularInline):
     extra = 0
     can_delete = False
     fields = ["doc_type", "version", "title", "file", "content_type", "size", "expires_at", "uploaded_at"]
-    readonly_fields = fields
+    readonly_fields = ["doc_type", "version", "title", "file", "content_type", "size", "expires_at", "uploaded_at"]
 
     def has_add_permission(self, request, obj=None):
         return False

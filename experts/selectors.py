@@ -29,7 +29,7 @@ def visible_experts() -> QuerySet[ExpertProfile]:
     return ExpertProfile.objects.filter(verification_status=ExpertProfile.Verification.VERIFIED, is_active=True)
 
 
-def expert_for_viewer(*, expert_id: int, user) -> ExpertProfile | None:
+def expert_for_viewer(*, expert_id: int, user: Any) -> ExpertProfile | None:
     """The profile if ``user`` may see it: anyone for a visible expert, the owner and
     staff for any; ``None`` otherwise (the API answers 404)."""
     qs = ExpertProfile.objects.select_related("user").prefetch_related("specializations", "certifications")
@@ -68,9 +68,11 @@ def subtract_intervals(intervals: list[Interval], busy: Iterable[Interval]) -> l
     return result
 
 
-def _local_to_utc(day: date, at: time, zone: ZoneInfo) -> datetime:
+def _local_to_utc(day: date, at: time | None, zone: ZoneInfo) -> datetime:
     # Wall-clock times that do not exist (spring-forward gap) resolve with the
     # pre-transition offset; ambiguous ones (fall-back) take their first occurrence.
+    if at is None:  # callers pass only windows with both times (a DB constraint)
+        raise ValueError("a window needs a start and an end time")
     return datetime.combine(day, at, tzinfo=zone).astimezone(UTC)
 
 
@@ -147,7 +149,7 @@ def experts_with_free_time(*, expert_ids: list[int], start: datetime, end: datet
     """The ids among ``expert_ids`` with at least one free slot in [start, end), with
     two queries for rules and exceptions and one call per busy provider however many
     experts are checked."""
-    profiles = ExpertProfile.objects.filter(id__in=expert_ids).select_related("user")
+    profiles = list(ExpertProfile.objects.filter(id__in=expert_ids).select_related("user"))
     rules: dict[int, list[AvailabilityRule]] = defaultdict(list)
     for rule in AvailabilityRule.objects.filter(expert_id__in=expert_ids):
         rules[rule.expert_id].append(rule)
@@ -155,7 +157,6 @@ def experts_with_free_time(*, expert_ids: list[int], start: datetime, end: datet
     window = Q(date__gte=(start - timedelta(days=1)).date(), date__lte=(end + timedelta(days=1)).date())
     for exc in AvailabilityException.objects.filter(window, expert_id__in=expert_ids):
         exceptions[exc.expert_id].append(exc)
-    profiles = list(profiles)
     # One call per busy provider for the whole set, not one per expert.
     busy = hooks.busy_intervals_by_expert(experts=profiles, start=start, end=end)
     found = []

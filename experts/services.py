@@ -50,7 +50,7 @@ def to_cents(amount: Decimal) -> Decimal:
     return Decimal(amount).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
-def get_or_create_profile(*, user) -> ExpertProfile:
+def get_or_create_profile(*, user: Any) -> ExpertProfile:
     profile = ExpertProfile.objects.filter(user=user).first()
     if profile is not None:
         return profile
@@ -69,7 +69,9 @@ def _snapshot(profile: ExpertProfile) -> dict[str, Any]:
     return data
 
 
-def update_profile(*, profile: ExpertProfile, data: dict[str, Any], actor=None, request=None) -> ExpertProfile:
+def update_profile(
+    *, profile: ExpertProfile, data: dict[str, Any], actor: Any = None, request: Any = None
+) -> ExpertProfile:
     """Applies validated profile fields; ``specializations`` and ``certifications``
     (when given) replace the current sets; ``timezone`` updates the expert's user."""
     with transaction.atomic():
@@ -138,7 +140,7 @@ def set_active(*, profile: ExpertProfile, active: bool, actor: Any, request: Any
 
 
 # --- photo ----------------------------------------------------------------------------
-def set_photo(*, profile: ExpertProfile, upload, request=None) -> ExpertProfile:
+def set_photo(*, profile: ExpertProfile, upload: Any, request: Any = None) -> ExpertProfile:
     try:
         image = process_photo(upload)
     except UploadRejected as exc:
@@ -163,7 +165,7 @@ def set_photo(*, profile: ExpertProfile, upload, request=None) -> ExpertProfile:
     return profile
 
 
-def remove_photo(*, profile: ExpertProfile, request=None) -> None:
+def remove_photo(*, profile: ExpertProfile, request: Any = None) -> None:
     with transaction.atomic():
         profile = ExpertProfile.objects.select_for_update().get(pk=profile.pk)
         old = profile.photo.name
@@ -207,7 +209,11 @@ def delete_service(*, service: ExpertService) -> None:
 
 # --- availability ---------------------------------------------------------------------
 def set_availability(
-    *, profile: ExpertProfile, rules: list[dict[str, Any]], exceptions: list[dict[str, Any]], timezone_name=None
+    *,
+    profile: ExpertProfile,
+    rules: list[dict[str, Any]],
+    exceptions: list[dict[str, Any]],
+    timezone_name: str | None = None,
 ) -> None:
     """Replaces the weekly rules and the dated exceptions of ``profile``."""
     with transaction.atomic():
@@ -237,7 +243,13 @@ def rules_overlap(rules: list[dict[str, Any]]) -> list[str]:
 
 # --- documents and verification -------------------------------------------------------
 def upload_document(
-    *, profile: ExpertProfile, upload, doc_type: str, title: str, expires_at: date | None = None, request=None
+    *,
+    profile: ExpertProfile,
+    upload: Any,
+    doc_type: str,
+    title: str,
+    expires_at: date | None = None,
+    request: Any = None,
 ) -> ExpertDocument:
     try:
         checked = check_document(upload)
@@ -276,7 +288,7 @@ def upload_document(
 
 
 def request_verification(
-    *, profile: ExpertProfile, documents: list[ExpertDocument], note: str = "", request=None
+    *, profile: ExpertProfile, documents: list[ExpertDocument], note: str = "", request: Any = None
 ) -> VerificationRequest:
     with transaction.atomic():
         profile = ExpertProfile.objects.select_for_update().get(pk=profile.pk)
@@ -305,7 +317,7 @@ def request_verification(
 
 
 def decide_verification(
-    *, verification_id: int, reviewer, approve: bool, note: str = "", request=None
+    *, verification_id: int, reviewer: Any, approve: bool, note: str = "", request: Any = None
 ) -> VerificationRequest:
     """Staff decision on a pending request: the expert becomes verified or rejected,
     the decision is audit-logged and the expert notified (after commit)."""
@@ -355,7 +367,7 @@ def decide_verification(
 PROFILE_VIEW_DEDUP_SECONDS = 30 * 60
 
 
-def record_profile_view(*, expert: ExpertProfile, viewer, ident: str) -> bool:
+def record_profile_view(*, expert: ExpertProfile, viewer: Any, ident: str) -> bool:
     """Counts a view unless it is the owner or the same visitor within 30 minutes."""
     if viewer is not None and viewer.is_authenticated and viewer.id == expert.user_id:
         return False

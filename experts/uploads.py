@@ -41,8 +41,9 @@ class CheckedDocument:
 def process_photo(upload: UploadedFile) -> ProcessedImage:
     """Verifies the upload is a real JPEG/PNG/WebP image of at most 5 MB, and returns
     it re-encoded (which drops metadata such as GPS positions) within 800 px."""
-    if upload.size > PHOTO_MAX_BYTES:
-        raise UploadRejected(f"The photo is {upload.size / 1048576:.1f} MB; the limit is 5 MB.")
+    size = upload.size or 0
+    if size > PHOTO_MAX_BYTES:
+        raise UploadRejected(f"The photo is {size / 1048576:.1f} MB; the limit is 5 MB.")
     data = upload.read()
     try:
         with Image.open(io.BytesIO(data)) as probe:
@@ -52,8 +53,8 @@ def process_photo(upload: UploadedFile) -> ProcessedImage:
             if probe.width * probe.height > PHOTO_MAX_PIXELS:
                 raise UploadRejected("The photo has too many pixels (at most 40 megapixels).")
             probe.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image)
+        with Image.open(io.BytesIO(data)) as opened:
+            image = ImageOps.exif_transpose(opened)
             image.thumbnail((PHOTO_MAX_SIDE, PHOTO_MAX_SIDE))
             has_alpha = image.mode in ("RGBA", "LA") or (image.mode == "P" and "transparency" in image.info)
             out = io.BytesIO()
@@ -70,8 +71,9 @@ def process_photo(upload: UploadedFile) -> ProcessedImage:
 
 def check_document(upload: UploadedFile) -> CheckedDocument:
     """Accepts PDF, JPEG and PNG by their leading bytes, at most 10 MB."""
-    if upload.size > DOCUMENT_MAX_BYTES:
-        raise UploadRejected(f"The file is {upload.size / 1048576:.1f} MB; the limit is 10 MB.")
+    size = upload.size or 0
+    if size > DOCUMENT_MAX_BYTES:
+        raise UploadRejected(f"The file is {size / 1048576:.1f} MB; the limit is 10 MB.")
     if upload.size == 0:
         raise UploadRejected("The file is empty.")
     upload.seek(0)
@@ -92,4 +94,4 @@ def check_document(upload: UploadedFile) -> CheckedDocument:
     for chunk in upload.chunks():
         digest.update(chunk)
     upload.seek(0)
-    return CheckedDocument(content_type=content_type, extension=extension, size=upload.size, sha256=digest.hexdigest())
+    return CheckedDocument(content_type=content_type, extension=extension, size=size, sha256=digest.hexdigest())

@@ -172,7 +172,7 @@ def _apply_text(qs: QuerySet, params: ExpertSearchParams, *, annotate: bool, mat
         for word in words:
             qs = qs.filter(search_document__icontains=word)
     if annotate:
-        points = Value(0)
+        points: Any = Value(0)
         for word in words:
             in_specialization = Exists(
                 Specialization.objects.filter(experts=OuterRef("pk"), name__icontains=word),
@@ -242,6 +242,12 @@ def apply_filters(qs: QuerySet, params: ExpertSearchParams, *, skip: str = "") -
     return qs
 
 
+def _aware(value: datetime | None) -> datetime:
+    if value is None:
+        raise ValueError("an availability window needs both ends")
+    return value
+
+
 def _exact_available_ids(qs: QuerySet, params: ExpertSearchParams, *, key: str) -> list[int] | None:
     """Candidates with a real free slot in the window, computed slot by slot when there
     are at most EXPERTS_AVAILABILITY_EXACT_LIMIT of them; ``None`` above that (the
@@ -253,7 +259,9 @@ def _exact_available_ids(qs: QuerySet, params: ExpertSearchParams, *, key: str) 
         params._available_ids[key] = (
             None
             if len(candidates) > limit
-            else experts_with_free_time(expert_ids=candidates, start=params.available_from, end=params.available_to)
+            else experts_with_free_time(
+                expert_ids=candidates, start=_aware(params.available_from), end=_aware(params.available_to)
+            )
         )
     return params._available_ids[key]
 
@@ -298,6 +306,9 @@ def _ordering(params: ExpertSearchParams, *, has_text: bool) -> list[str]:
     return ordering
 
 
+COUNT_CACHE_SECONDS = 60
+
+
 class RankedExperts:
     """Every match of a text search, in result order, for the paginator: the first
     ``window`` matches in the requested sort order are ranked by full-text relevance
@@ -339,7 +350,22 @@ class RankedExperts:
         if self._count is None:
             # A window that is not full holds every match: no count query needed.
             ranked = self.ranked
-            self._count = len(ranked) if len(ranked) < self.window else self.matches.count()
+            if len(ranked) < self.window:
+                self._count = len(ranked)
+            else:
+                # A broad word matches tens of thousands of experts: counting them costs a
+                # scan, so the exact count of a query is reused for a minute.
+                key = (
+                    "search:count:"
+                    + hashlib.sha256(
+                        json.dumps([self.params.q, self.params.logged_filters()], sort_keys=True).encode()
+                    ).hexdigest()
+                )
+                count = cache.get(key)
+                if count is None:
+                    count = self.matches.count()
+                    cache.set(key, count, COUNT_CACHE_SECONDS)
+                self._count = max(int(count), len(ranked))
         return self._count
 
     def __len__(self) -> int:
@@ -382,7 +408,7 @@ def load_experts(rows: list[tuple[int, float]]) -> list[ExpertProfile]:
     page = []
     for pk, _ in rows:
         if pk in profiles:
-            profiles[pk].score = scores[pk]
+            profiles[pk].score = scores[pk]  # type: ignore[attr-defined]  # annotation for the serializer
             page.append(profiles[pk])
     return page
 
@@ -437,7 +463,7 @@ def _compute_facets(params: ExpertSearchParams) -> dict[str, Any]:
         ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=spec_qs.values("id"))
         .values("specialization_id")
         .annotate(n=Count("id"))
-        .values_list("specialization_id", "n")
+        .values_list("specialization_id", "n")  # type: ignore[misc]
     )
     specializations = [
         {"id": s.id, "slug": s.slug, "name": s.name, "count": spec_counts[s.id]}
@@ -503,7 +529,7 @@ def search_services(
             .annotate(score=SearchRank(F("search_vector"), query, normalization=Value(32)))
             .order_by("-score", "price", "id")
         )
-    points = Value(0)
+    points: Any = Value(0)
     for word in words:
         qs = qs.filter(
             Q(title__icontains=word) | Q(description__icontains=word) | Q(specialization__name__icontains=word)
@@ -557,7 +583,7 @@ def specializations_with_counts() -> list[dict[str, Any]]:
             ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=visible_experts().values("id"))
             .values("specialization_id")
             .annotate(n=Count("id"))
-            .values_list("specialization_id", "n")
+            .values_list("specialization_id", "n")  # type: ignore[misc]
         )
         data = [
             {
@@ -618,7 +644,7 @@ def search_analytics(*, days: int = 30, limit: int = 20) -> dict[str, Any]:
     )
     top = (
         logs.values("normalized_query")
-        .annotate(searches=Count("id", distinct=True), clicks=Count("clicks", distinct=True))
+        .annotate(searches=Count("id", distinct=True), n_clicks=Count("clicks", distinct=True))
         .order_by("-searches", "normalized_query")[:limit]
     )
     return {
@@ -633,8 +659,8 @@ def search_analytics(*, days: int = 30, limit: int = 20) -> dict[str, Any]:
             {
                 "query": r["normalized_query"],
                 "searches": r["searches"],
-                "clicks": r["clicks"],
-                "click_through_rate": round(r["clicks"] / r["searches"], 4) if r["searches"] else 0.0,
+                "clicks": r["n_clicks"],
+                "click_through_rate": round(r["n_clicks"] / r["searches"], 4) if r["searches"] else 0.0,
             }
             for r in top
         ],

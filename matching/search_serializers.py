@@ -33,7 +33,7 @@ class ExpertHitSerializer(ExpertListSerializer):
 
 
 class ServiceSearchResultSerializer(ServiceSerializer):
-    specialization = SpecializationSerializer()
+    specialization = SpecializationSerializer()  # type: ignore[assignment]  # nested on read
     expert_name = serializers.CharField(source="expert.display_name")
     score = serializers.SerializerMethodField()
 
@@ -121,7 +121,7 @@ class SuggestionQuerySerializer(serializers.Serializer):
 
 class SuggestionSerializer(serializers.Serializer):
     type = serializers.ChoiceField(choices=["specialization", "expert", "service"])
-    label = serializers.CharField()
+    label = serializers.CharField()  # type: ignore[assignment]  # a field named like Field.label
     id = serializers.IntegerField()
     slug = serializers.CharField(required=False)
 

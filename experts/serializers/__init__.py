@@ -17,6 +17,9 @@ from experts.serializers.dashboard import (
     ExpertAnalyticsTotalsSerializer,
     ExpertDashboardSerializer,
 )
+from experts.serializers.expert_services import (
+    ServiceSerializer,
+)
 from experts.serializers.profiles import (
     MONEY,
     CertificationSerializer,
@@ -27,9 +30,6 @@ from experts.serializers.profiles import (
     ProfileUpdateSerializer,
     SpecializationSerializer,
     photo_url,
-)
-from experts.serializers.services import (
-    ServiceSerializer,
 )
 from experts.serializers.verification import (
     DocumentSerializer,

@@ -47,8 +47,8 @@ class AvailabilityExceptionSerializer(serializers.ModelSerializer):
 
 
 class AvailabilityWriteSerializer(serializers.Serializer):
-    rules = AvailabilityRuleSerializer(many=True, max_length=50)
-    exceptions = AvailabilityExceptionSerializer(many=True, required=False, max_length=400)
+    rules = AvailabilityRuleSerializer(many=True, max_length=50)  # type: ignore[call-arg]  # ListSerializer option
+    exceptions = AvailabilityExceptionSerializer(many=True, required=False, max_length=400)  # type: ignore[call-arg]
     timezone = serializers.CharField(max_length=64, required=False, validators=[validate_timezone])
 
     def validate_rules(self, value):

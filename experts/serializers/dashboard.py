@@ -31,7 +31,7 @@ class ExpertAnalyticsMonthSerializer(serializers.Serializer):
 
 
 class ExpertAnalyticsTotalsSerializer(ExpertAnalyticsMonthSerializer):
-    month = None
+    month = None  # type: ignore[assignment]  # totals have no month
 
 
 class ExpertAnalyticsSerializer(serializers.Serializer):

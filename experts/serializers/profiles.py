@@ -1,6 +1,7 @@
 """Profiles: the public and own profile, its update, photo, specializations and certifications."""
 
 from decimal import Decimal
+from typing import Any
 
 from django.core.files.storage import default_storage
 from rest_framework import serializers
@@ -14,7 +15,7 @@ from experts.models import (
 )
 from foodxchange.api.fields import currency_code
 
-MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0")}
+MONEY: dict[str, Any] = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0")}
 
 
 def photo_url(profile: ExpertProfile, request=None) -> str | None:

@@ -81,10 +81,10 @@ def support_client() -> tuple[Client, object]:
     return client, user
 
 
-def test_pages_need_the_support_area(admin_user):
+def test_pages_need_the_support_area(bare_staff_user):
     expert = make_expert()
     no_area = Client()
-    no_area.force_login(admin_user)  # staff without any area
+    no_area.force_login(bare_staff_user)  # staff without any area
     for url in ["/admin/experts/expertprofile/", f"/admin/experts/expertprofile/{expert.pk}/change/", QUEUE]:
         assert no_area.get(url).status_code == 403, url
     support, _ = support_client()

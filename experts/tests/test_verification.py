@@ -150,9 +150,9 @@ def test_concurrent_decisions_apply_once(admin_user, expert_profile):
 
 
 @pytest.mark.django_db
-def test_staff_without_the_support_area_may_not_decide_or_read_the_queue(client_for, admin_user, expert_profile):
+def test_staff_without_the_support_area_may_not_decide_or_read_the_queue(client_for, bare_staff_user, expert_profile):
     verification = services.request_verification(profile=expert_profile, documents=[document(expert_profile)])
-    staff = client_for(admin_user)  # staff, but no area
+    staff = client_for(bare_staff_user)  # staff, but no area
     response = staff.post(f"{URL}/{verification.pk}/decide", {"decision": "approve"}, format="json")
     assert response.status_code == 403
     assert staff.get(URL, {"status": "pending"}).status_code == 403

@@ -5,16 +5,16 @@ from experts.views.availability import (
     AvailabilityView,
 )
 from experts.views.common import TAGS, own_profile, profile_payload, reload_profile
+from experts.views.expert_services import (
+    ServiceDetailView,
+    ServiceListView,
+)
 from experts.views.profiles import (
     AnalyticsView,
     DashboardView,
     OwnProfileView,
     PhotoView,
     PublicProfileView,
-)
-from experts.views.services import (
-    ServiceDetailView,
-    ServiceListView,
 )
 from experts.views.verification import (
     DocumentView,

@@ -58,12 +58,6 @@ def _rfq_settings(settings):
 
 
 @pytest.fixture
-def support_user(db):
-    """Staff holding the support area (reads experts, decides verification)."""
-    from django.contrib.auth.models import Group
-
-    from accounts.tests.factories import UserFactory
-
-    user = UserFactory(role="admin", is_staff=True)
-    user.groups.add(Group.objects.get(name="support"))
-    return type(user).objects.get(pk=user.pk)
+def support_user(staff_for):
+    """Staff holding the support area only (reads experts, decides verification)."""
+    return staff_for("support")

@@ -32,8 +32,8 @@ def test_search_console_pages_render(staff):
     assert b"haccp" in staff.get("/admin/matching/searchlog/analytics/?days=7").content
 
 
-def test_search_console_needs_the_support_area(admin_user):
+def test_search_console_needs_the_support_area(bare_staff_user):
     no_area = Client()
-    no_area.force_login(admin_user)
+    no_area.force_login(bare_staff_user)
     assert no_area.get("/admin/matching/searchlog/").status_code == 403
     assert no_area.get("/admin/matching/searchlog/analytics/").status_code == 403

@@ -14,7 +14,7 @@ class ServiceSerializer(serializers.ModelSerializer):
     specialization = serializers.PrimaryKeyRelatedField(queryset=Specialization.objects.filter(is_active=True))
     price = serializers.DecimalField(**MONEY)
     currency = serializers.CharField(max_length=3, required=False)
-    expert = serializers.PrimaryKeyRelatedField(read_only=True)
+    expert: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
 
     class Meta:
         model = ExpertService
