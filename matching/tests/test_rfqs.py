@@ -7,6 +7,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 import pytest
 from django.utils import timezone
 
+from experts.models import Specialization
 from experts.tests.factories import make_expert
 from foodxchange.testing import run_in_threads
 from matching.models import OutboxEvent, Rfq, RfqInvitation
@@ -39,6 +40,9 @@ def post_signed(api_client, body, *, secret=SECRET, timestamp=None, header=None)
 
 @pytest.fixture
 def pool(db):
+    # Transactional tests flush the taxonomy the data migration seeded.
+    for slug, name in (("food-safety-haccp", "Food Safety & HACCP"), ("dairy", "Dairy"), ("packaging", "Packaging")):
+        Specialization.objects.get_or_create(slug=slug, defaults={"name": name})
     return [
         make_expert(headline=f"HACCP consultant {i}", specializations=["food-safety-haccp", "dairy"], country="DE")
         for i in range(5)
@@ -118,7 +122,7 @@ def test_invalid_json_with_a_good_signature_is_400(api_client):
 
 
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_concurrent_deliveries_store_once_and_notify_once(pool):
     body = body_of(rfq_id="core-race")
 
@@ -297,13 +301,13 @@ class Receiver:
         self.server.server_close()
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
-def test_status_changes_of_core_rfqs_reach_the_core_signed_once(api_client, pool, settings):
+@pytest.mark.django_db(transaction=True)
+def test_status_changes_of_core_rfqs_reach_the_core_signed_once(api_client, pool, settings, staff_for):
     with Receiver() as core:
         settings.RFQ_CALLBACK_URL = core.url
         assert post_signed(api_client, body_of(rfq_id="core-out")).status_code == 202
         rfq = Rfq.objects.get(external_id="core-out")
-        rfqs.close(rfq_id=rfq.pk, user=_support_user())
+        rfqs.close(rfq_id=rfq.pk, user=staff_for("support"))
         assert outbox.deliver_due() == {}
     events = [json.loads(r["body"]) for r in core.requests]
     assert [e["data"]["status"] for e in events] == ["open", "closed"]
@@ -316,7 +320,7 @@ def test_status_changes_of_core_rfqs_reach_the_core_signed_once(api_client, pool
     assert OutboxEvent.objects.filter(status="delivered").count() == 2
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_outbox_retries_with_backoff_then_delivers_once(pool, settings, client_user):
     settings.RFQ_CALLBACK_BACKOFF_SECONDS = 10
     with Receiver(fail_first=2) as core:
@@ -335,7 +339,7 @@ def test_outbox_retries_with_backoff_then_delivers_once(pool, settings, client_u
     assert len({r["headers"]["X-FoodXchange-Event-Id"] for r in core.requests}) == 1
 
 
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_outbox_gives_up_after_max_attempts(pool, settings):
     settings.RFQ_CALLBACK_MAX_ATTEMPTS = 2
     settings.RFQ_CALLBACK_URL = "http://127.0.0.1:9/unreachable"
@@ -359,13 +363,3 @@ def test_delivery_refuses_to_run_inside_a_transaction(pool, settings):
 @pytest.mark.django_db
 def test_client_rfqs_write_no_outbox_events(client_rfq):
     assert OutboxEvent.objects.count() == 0
-
-
-def _support_user():
-    from django.contrib.auth.models import Group
-
-    from accounts.tests.factories import UserFactory
-
-    user = UserFactory(role="admin", is_staff=True)
-    user.groups.add(Group.objects.get(name="support"))
-    return user
