@@ -503,3 +503,25 @@ EXPERTS_SEARCH_LOG_RETENTION_DAYS = env.int("EXPERTS_SEARCH_LOG_RETENTION_DAYS",
 # Text searches rank at most this many matches (the first ones in the requested sort
 # order, best rated first for relevance): bounded work per query at any catalogue size.
 EXPERTS_SEARCH_WINDOW = env.int("EXPERTS_SEARCH_WINDOW", default=300)
+
+# --- matching ---
+# The re-rank looks at most at this many candidates from each retrieval source (text,
+# taxonomy); reviews count toward an expert's rating as if MATCHING_RATING_PRIOR_WEIGHT
+# reviews at the marketplace mean came first; without ``needed_by`` availability looks
+# MATCHING_AVAILABILITY_DAYS ahead.
+MATCHING_CANDIDATES = env.int("MATCHING_CANDIDATES", default=200)
+MATCHING_RATING_PRIOR_WEIGHT = env.float("MATCHING_RATING_PRIOR_WEIGHT", default=5.0)
+MATCHING_AVAILABILITY_DAYS = env.int("MATCHING_AVAILABILITY_DAYS", default=14)
+# RFQs: the best RFQ_NOTIFY_TOP matches are invited. The core signs RFQs with
+# RFQ_WEBHOOK_SECRET (refused when older than RFQ_SIGNATURE_TOLERANCE_SECONDS); status
+# changes go back to RFQ_CALLBACK_URL signed with RFQ_CALLBACK_SECRET (default: the same
+# secret), retried with exponential backoff from RFQ_CALLBACK_BACKOFF_SECONDS up to
+# RFQ_CALLBACK_MAX_ATTEMPTS times.
+RFQ_NOTIFY_TOP = env.int("RFQ_NOTIFY_TOP", default=5)
+RFQ_WEBHOOK_SECRET = env.str("RFQ_WEBHOOK_SECRET", default="")
+RFQ_SIGNATURE_TOLERANCE_SECONDS = env.float("RFQ_SIGNATURE_TOLERANCE_SECONDS", default=300)
+RFQ_CALLBACK_URL = env.str("RFQ_CALLBACK_URL", default="")
+RFQ_CALLBACK_SECRET = env.str("RFQ_CALLBACK_SECRET", default="") or RFQ_WEBHOOK_SECRET
+RFQ_CALLBACK_TIMEOUT_SECONDS = env.float("RFQ_CALLBACK_TIMEOUT_SECONDS", default=10)
+RFQ_CALLBACK_MAX_ATTEMPTS = env.int("RFQ_CALLBACK_MAX_ATTEMPTS", default=8)
+RFQ_CALLBACK_BACKOFF_SECONDS = env.float("RFQ_CALLBACK_BACKOFF_SECONDS", default=30)

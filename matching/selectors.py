@@ -1,0 +1,59 @@
+"""Reads of matching: the current weights, RFQs as each caller may see them."""
+
+from __future__ import annotations
+
+from django.db.models import Prefetch, Q, QuerySet
+
+from matching.models import CRITERIA, DEFAULT_WEIGHTS, MatchingWeights, Rfq, RfqInvitation, RfqMatch
+
+
+def current_weights() -> dict[str, float]:
+    """The weights staff set (defaults for criteria they never set)."""
+    row = MatchingWeights.objects.filter(pk=1).first()
+    stored = row.weights if row else {}
+    return {c: float(stored.get(c, DEFAULT_WEIGHTS[c])) for c in CRITERIA}
+
+
+def can_see_all_rfqs(user) -> bool:  # type: ignore[no-untyped-def]
+    """Staff holding the support area (the same rule as the API's staff areas)."""
+    if not (user and user.is_authenticated and user.is_active and (user.is_staff or user.role == "admin")):
+        return False
+    return bool(user.is_superuser or user.has_perm("foodxchange.support"))
+
+
+def rfqs_for(user) -> QuerySet[Rfq]:  # type: ignore[no-untyped-def]
+    """RFQs the caller may see: staff (support) all, a client their own, an expert
+    those they were invited to."""
+    qs = Rfq.objects.all()
+    if not can_see_all_rfqs(user):
+        qs = qs.filter(Q(client_id=user.pk) | Q(invitations__expert__user_id=user.pk)).distinct()
+    return qs.select_related("client").prefetch_related("specializations")
+
+
+def with_details(qs: QuerySet[Rfq]) -> QuerySet[Rfq]:
+    """Matches and invitations (with their experts) in two more queries for any page."""
+    return qs.prefetch_related(
+        Prefetch("matches", queryset=RfqMatch.objects.select_related("expert").order_by("rank")),
+        Prefetch("invitations", queryset=RfqInvitation.objects.select_related("expert").order_by("id")),
+    )
+
+
+def rfq_list(user, *, status: str = "") -> QuerySet[Rfq]:  # type: ignore[no-untyped-def]
+    qs = rfqs_for(user)
+    if status:
+        qs = qs.filter(status=status)
+    return with_details(qs).order_by("-created_at", "-id")
+
+
+def rfq_detail(*, rfq_id: int, user) -> Rfq | None:  # type: ignore[no-untyped-def]
+    return with_details(rfqs_for(user)).filter(pk=rfq_id).first()
+
+
+def viewer_role(rfq: Rfq, user) -> str:  # type: ignore[no-untyped-def]
+    """How ``user`` sees ``rfq``: ``owner`` and ``staff`` see everything, an invited
+    ``expert`` only their own invitation and match."""
+    if rfq.client_id is not None and rfq.client_id == user.pk:
+        return "owner"
+    if can_see_all_rfqs(user):
+        return "staff"
+    return "expert"
