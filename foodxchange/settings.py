@@ -199,6 +199,7 @@ DEFAULT_THROTTLE_RATES = {
     "write": "300/min",
     "upload": "30/min",
     "webhook": "1200/min",
+    "assistant": "30/min",
 }
 
 
@@ -464,3 +465,15 @@ EXPERTS_SEARCH_LOG_RETENTION_DAYS = env.int("EXPERTS_SEARCH_LOG_RETENTION_DAYS",
 # Text searches rank at most this many matches (the first ones in the requested sort
 # order, best rated first for relevance): bounded work per query at any catalogue size.
 EXPERTS_SEARCH_WINDOW = env.int("EXPERTS_SEARCH_WINDOW", default=300)
+
+# --- assistant ---
+# The model composes answers from retrieved passages when ASSISTANT_COMPOSER is
+# "openai" (the default once OPENAI_API_KEY is set); "local" quotes the passages.
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=15.0)
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=1)
+ASSISTANT_COMPOSER = env.str("ASSISTANT_COMPOSER", default="openai" if OPENAI_API_KEY else "local")
+if ASSISTANT_COMPOSER not in ("openai", "local"):
+    raise ImproperlyConfigured("ASSISTANT_COMPOSER must be 'openai' or 'local'.")
