@@ -477,3 +477,8 @@ OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=1)
 ASSISTANT_COMPOSER = env.str("ASSISTANT_COMPOSER", default="openai" if OPENAI_API_KEY else "local")
 if ASSISTANT_COMPOSER not in ("openai", "local"):
     raise ImproperlyConfigured("ASSISTANT_COMPOSER must be 'openai' or 'local'.")
+
+# --- intelligence ---
+# Analytics reports are cached this long (seconds; decimals allowed); a new FX rate
+# drops them at once.
+INTELLIGENCE_CACHE_SECONDS = env.float("INTELLIGENCE_CACHE_SECONDS", default=300.0)
