@@ -91,5 +91,7 @@ def pricing_chart_svg(report: dict[str, Any], *, title: str = "Hourly rates (p10
             f'<line x1="{x(data["p50"]):.1f}" y1="{y - 12}" x2="{x(data["p50"]):.1f}" y2="{y + 12}" '
             f'stroke="#17406b" stroke-width="2"/>',
             f'<text x="{x(data["p50"]):.1f}" y="{y + 26}" text-anchor="middle">median {escape(data["p50"])}</text>',
+            f'<text x="{x(data["p10"]):.1f}" y="{y - 16}" text-anchor="middle">p10 {escape(data["p10"])}</text>',
+            f'<text x="{x(data["p90"]):.1f}" y="{y - 16}" text-anchor="end">p90 {escape(data["p90"])}</text>',
         ]
     return _frame(title, body)
