@@ -206,6 +206,7 @@ DEFAULT_THROTTLE_RATES = {
     "write": "300/min",
     "upload": "30/min",
     "webhook": "1200/min",
+    "assistant": "30/min",
 }
 
 
@@ -525,3 +526,20 @@ RFQ_CALLBACK_SECRET = env.str("RFQ_CALLBACK_SECRET", default="") or RFQ_WEBHOOK_
 RFQ_CALLBACK_TIMEOUT_SECONDS = env.float("RFQ_CALLBACK_TIMEOUT_SECONDS", default=10)
 RFQ_CALLBACK_MAX_ATTEMPTS = env.int("RFQ_CALLBACK_MAX_ATTEMPTS", default=8)
 RFQ_CALLBACK_BACKOFF_SECONDS = env.float("RFQ_CALLBACK_BACKOFF_SECONDS", default=30)
+
+# --- assistant ---
+# The model composes answers from retrieved passages when ASSISTANT_COMPOSER is
+# "openai" (the default once OPENAI_API_KEY is set); "local" quotes the passages.
+OPENAI_API_KEY = env.str("OPENAI_API_KEY", default="")
+OPENAI_BASE_URL = env.str("OPENAI_BASE_URL", default="")
+OPENAI_MODEL = env.str("OPENAI_MODEL", default="gpt-4o-mini")
+OPENAI_TIMEOUT_SECONDS = env.float("OPENAI_TIMEOUT_SECONDS", default=15.0)
+OPENAI_MAX_RETRIES = env.int("OPENAI_MAX_RETRIES", default=1)
+ASSISTANT_COMPOSER = env.str("ASSISTANT_COMPOSER", default="openai" if OPENAI_API_KEY else "local")
+if ASSISTANT_COMPOSER not in ("openai", "local"):
+    raise ImproperlyConfigured("ASSISTANT_COMPOSER must be 'openai' or 'local'.")
+
+# --- intelligence ---
+# Analytics reports are cached this long (seconds; decimals allowed); a new FX rate
+# drops them at once.
+INTELLIGENCE_CACHE_SECONDS = env.float("INTELLIGENCE_CACHE_SECONDS", default=300.0)

@@ -684,3 +684,8 @@ def expert_search_stats(*, expert: ExpertProfile, since: datetime) -> dict[str, 
         "search_impressions": _counts_by_month(SearchImpression.objects.filter(expert=expert), since),
         "clicks": _counts_by_month(SearchClick.objects.filter(expert=expert), since),
     }
+
+
+def search_log_queryset() -> QuerySet[SearchLog]:
+    """Every logged expert search (for analytics that group them their own way)."""
+    return SearchLog.objects.all()
