@@ -8,7 +8,6 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -35,6 +34,7 @@ from experts.serializers import (
     photo_url,
 )
 from foodxchange.api.fields import parse_object_id
+from foodxchange.api.parsers import FormParser, MultiPartParser
 from foodxchange.api.permissions import IsAdmin, IsExpert, is_admin
 from foodxchange.api.schema import error_responses
 from foodxchange.services import client_ip

@@ -6,22 +6,16 @@ from typing import Any
 from django.core.cache import cache
 from django.db import models, transaction
 from django_guid import get_guid
-from rest_framework.throttling import BaseThrottle
 
+from foodxchange.edge import client_ip, is_valid_request_id
 from foodxchange.models import AuditLog, MaintenanceState
+
+__all__ = ["client_ip", "get_maintenance", "record_audit", "set_maintenance"]
 
 logger = logging.getLogger(__name__)
 
 MAINTENANCE_CACHE_KEY = "system:maintenance"
 MAINTENANCE_CACHE_SECONDS = 5
-
-
-def client_ip(request) -> str | None:
-    """The caller's IP, honouring DRF's NUM_PROXIES like the throttles do."""
-    if request is None:
-        return None
-    ident = BaseThrottle().get_ident(request)
-    return ident or None
 
 
 def record_audit(
@@ -47,8 +41,14 @@ def record_audit(
         before=before,
         after=after,
         ip_address=client_ip(request),
-        request_id=get_guid() or "",
+        request_id=_request_id(),
     )
+
+
+def _request_id() -> str:
+    # The edge middleware already refuses bad ids; a task or command has none.
+    guid = get_guid()
+    return guid if is_valid_request_id(guid) else ""
 
 
 def get_maintenance() -> dict[str, Any]:

@@ -76,6 +76,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "foodxchange.middleware.EdgeMiddleware",
     "django_guid.middleware.guid_middleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -212,16 +213,23 @@ def _parse_rates(raw: str) -> dict[str, str]:
     return rates
 
 
+# Proxies in front of the app that append to X-Forwarded-For (a load balancer: 1). With 0
+# the header is ignored and the socket peer is the client (foodxchange.edge.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "foodxchange.api.parsers.JSONParser",
+        "foodxchange.api.parsers.MultiPartParser",
+        "foodxchange.api.parsers.FormParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "foodxchange.api.pagination.StandardPagination",
     "PAGE_SIZE": 20,
