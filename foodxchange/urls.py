@@ -24,7 +24,7 @@ api_v1 = [
     path("", include("realtime.urls")),
     path("", include("backups.urls")),
     # Unknown API paths answer with the JSON error envelope, in DEBUG too.
-    re_path(r"^.*$", errors.handler404),
+    re_path(r"^.*$", errors.api_not_found),
 ]
 
 urlpatterns = [
@@ -36,6 +36,7 @@ urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^api/", errors.api_not_found),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

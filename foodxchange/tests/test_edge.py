@@ -135,7 +135,7 @@ def test_good_request_ids_are_kept(client, value):
     assert client.get("/health", HTTP_X_REQUEST_ID=value)["X-Request-ID"] == value
 
 
-@pytest.mark.parametrize("value", ["a" * 65, "a b", "<script>", "é", "a;b", "x" * 5000])
+@pytest.mark.parametrize("value", ["a" * 65, "a b", "<script>", "é", "a;b", "x" * 5000, "abc\n"])
 def test_bad_request_ids_are_replaced_with_a_fresh_one(client, value):
     returned = client.get("/health", HTTP_X_REQUEST_ID=value)["X-Request-ID"]
     assert returned != value
