@@ -96,6 +96,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "foodxchange.urls"
 WSGI_APPLICATION = "foodxchange.wsgi.application"
 ASGI_APPLICATION = "foodxchange.asgi.application"
+# The WebSocket side of the ASGI app (the HTTP side is ROOT_URLCONF).
+WEBSOCKET_URLPATTERNS = "realtime.routing.websocket_urlpatterns"
+WEBSOCKET_AUTH_MIDDLEWARE = "realtime.auth.JWTAuthMiddleware"
 
 TEMPLATES = [
     {

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from foodxchange import admin_views, views
+from foodxchange import views
 from foodxchange.api import errors
 
 api_v1 = [
@@ -31,7 +31,7 @@ urlpatterns = [
     path("health", views.health, name="health"),
     path("ready", views.ready, name="ready"),
     path("", include("django_prometheus.urls")),
-    path("admin/kpi/", admin.site.admin_view(admin_views.kpi_view), name="admin-kpi"),
+    path("admin/", include("backoffice.urls")),  # staff pages across domains (KPIs)
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

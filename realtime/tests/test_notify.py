@@ -10,7 +10,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
 from accounts.tests.factories import UserFactory
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 from realtime import selectors, services
 from realtime.delivery import DeliveryError, LeadsWhatsAppSender
 from realtime.models import Notification, NotificationDelivery, NotificationPreference
