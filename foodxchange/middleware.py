@@ -1,3 +1,5 @@
+from typing import Any
+
 from django.http import HttpResponseBadRequest
 from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
@@ -18,14 +20,15 @@ MAINTENANCE_EXEMPT_PREFIXES = (
 
 
 def _is_staff(request) -> bool:
-    user = getattr(request, "user", None)
+    user: Any = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
-        return user.is_staff
+        return bool(user.is_staff)
     try:
         result = JWTAuthentication().authenticate(request)
     except (InvalidToken, TokenError):
         return False
-    return bool(result and (result[0].is_staff or result[0].role == "admin"))
+    found: Any = result[0] if result else None
+    return bool(found and (found.is_staff or found.role == "admin"))
 
 
 class MaintenanceModeMiddleware:

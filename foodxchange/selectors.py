@@ -171,7 +171,8 @@ def effective_config() -> dict[str, Any]:
         if hasattr(settings, key):
             value = reporter.cleanse_setting(key, getattr(settings, key))
             config[key] = _redact_urls(value)
-    return _jsonable(config)
+    result: dict[str, Any] = _jsonable(config)
+    return result
 
 
 def _jsonable(value: Any) -> Any:

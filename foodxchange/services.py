@@ -20,12 +20,12 @@ MAINTENANCE_CACHE_SECONDS = 5
 
 def record_audit(
     *,
-    actor=None,
+    actor: Any = None,
     action: str,
     target: models.Model | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-    request=None,
+    request: Any = None,
 ) -> AuditLog:
     """Append one audit row. Call it inside the business operation's transaction so
     the row exists exactly when the change does."""
@@ -52,7 +52,7 @@ def _request_id() -> str:
 
 
 def get_maintenance() -> dict[str, Any]:
-    state = cache.get(MAINTENANCE_CACHE_KEY)
+    state: dict[str, Any] | None = cache.get(MAINTENANCE_CACHE_KEY)
     if state is None:
         row = MaintenanceState.objects.filter(pk=1).first()
         state = {"enabled": bool(row and row.enabled), "message": row.message if row else ""}
@@ -60,7 +60,7 @@ def get_maintenance() -> dict[str, Any]:
     return state
 
 
-def set_maintenance(*, actor, enabled: bool, message: str = "", request=None) -> MaintenanceState:
+def set_maintenance(*, actor: Any, enabled: bool, message: str = "", request: Any = None) -> MaintenanceState:
     with transaction.atomic():
         row, _ = MaintenanceState.objects.select_for_update().get_or_create(pk=1)
         before = {"enabled": row.enabled, "message": row.message}

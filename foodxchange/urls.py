@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from foodxchange import views
 from foodxchange.api import errors
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/", include("accounts.urls")),
     path("system/status", views.SystemStatusView.as_view(), name="system-status"),
     path("system/config", views.SystemConfigView.as_view(), name="system-config"),

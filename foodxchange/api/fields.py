@@ -65,8 +65,9 @@ def parse_client_datetime(value: Any) -> datetime:
     UTC) as an aware UTC datetime. ValueError with a message a client can act on when
     the text is not a date-time, its offset is beyond ±14:00 or its year outside
     1900..2200."""
+    parsed: datetime | None
     if isinstance(value, datetime):
-        parsed: datetime | None = value
+        parsed = value
     else:
         if not isinstance(value, str) or not value.strip() or len(value) > MAX_DATETIME_LENGTH:
             raise ValueError("Enter an ISO 8601 date-time, e.g. 2026-03-01T09:00:00Z.")
@@ -80,6 +81,7 @@ def parse_client_datetime(value: Any) -> datetime:
             raise ValueError("Enter a real calendar date and time (ISO 8601).") from None
         if parsed is None:
             raise ValueError("Enter an ISO 8601 date-time, e.g. 2026-03-01T09:00:00Z.")
+    assert parsed is not None
     offset = parsed.utcoffset()
     if offset is not None and abs(offset) > MAX_UTC_OFFSET:
         raise ValueError("The UTC offset must be within -14:00 and +14:00.")
