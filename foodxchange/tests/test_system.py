@@ -216,3 +216,15 @@ def test_cors_lets_the_spa_call_the_api(client, settings):
     assert "X-Request-ID" in response["Access-Control-Expose-Headers"]
     stranger = client.get("/health", HTTP_ORIGIN="https://evil.example")
     assert "Access-Control-Allow-Origin" not in stranger
+
+
+def test_audit_log_list_queries_do_not_grow_with_rows(client_for, admin_user, django_assert_max_num_queries):
+    from foodxchange.services import record_audit
+
+    for index in range(40):
+        record_audit(actor=UserFactory(), action=f"x.y{index}", target=admin_user)
+    client = client_for(admin_user)
+    # auth user + permission check + count + page (+ savepoints)
+    with django_assert_max_num_queries(6):
+        body = client.get("/api/v1/system/logs?page_size=100").json()
+    assert body["count"] == 40 and len(body["results"]) == 40
