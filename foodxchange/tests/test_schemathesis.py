@@ -81,7 +81,7 @@ def test_no_server_errors(api_schema, role_tokens):
                 try:
                     case.validate_response(response, checks=[not_a_server_error])
                 except Exception as exc:  # collect every failing operation, then report
-                    failures.append(f"{operation.label}: {type(exc).__name__}: {str(exc)[:600]}")
+                    failures.append(f"{case.operation.label}: {type(exc).__name__}: {str(exc)[:600]}")
                     return
 
         exercise()
