@@ -73,7 +73,7 @@ def test_latest_backup_summary_for_the_system_status(client_for, admin_user):
     assert summary["last_verified"]["id"] == str(verified.id)
     assert summary["age_seconds"] >= 0 and summary["last_verified_age_seconds"] >= 0
 
-    status = client_for(UserFactory(role="admin", is_staff=True, is_superuser=True)).get("/api/v1/system/status").json()
+    status = client_for(admin_user).get("/api/v1/system/status").json()
     assert status["last_backup"]["id"] == str(latest.id)
 
 

@@ -51,8 +51,8 @@ SYSTEM_ENDPOINTS = {
 @pytest.mark.django_db
 @pytest.mark.parametrize(("method", "path"), list(SYSTEM_ENDPOINTS))
 @pytest.mark.parametrize("area", [None, "support", "finance", "operations"])
-def test_system_endpoints_check_their_staff_area(client_for, staff_user, method, path, area):
-    user = staff_user(*([area] if area else []))
+def test_system_endpoints_check_their_staff_area(client_for, staff_for, method, path, area):
+    user = staff_for(*([area] if area else []))
     response = getattr(client_for(user), method)(path, {"enabled": False, "message": ""}, format="json")
     if area in SYSTEM_ENDPOINTS[(method, path)]:
         assert response.status_code == 200, response.content
@@ -70,17 +70,17 @@ def test_system_endpoints_check_their_staff_area(client_for, staff_user, method,
     ],
 )
 @pytest.mark.parametrize("area", [None, "support", "finance", "operations"])
-def test_core_admin_pages_follow_the_staff_areas(client, staff_user, url, allowed, area):
-    client.force_login(staff_user(*([area] if area else [])))
+def test_core_admin_pages_follow_the_staff_areas(client, staff_for, url, allowed, area):
+    client.force_login(staff_for(*([area] if area else [])))
     response = client.get(url)
     assert response.status_code == (200 if area in allowed else 403)
 
 
 @pytest.mark.django_db
-def test_audit_rows_stay_read_only_in_the_admin(client, staff_user):
+def test_audit_rows_stay_read_only_in_the_admin(client, staff_for):
     from foodxchange.services import record_audit
 
-    user = staff_user("operations")
+    user = staff_for("operations")
     row = record_audit(actor=user, action="x.y")
     client.force_login(user)
     assert client.get("/admin/foodxchange/auditlog/add/").status_code == 403
