@@ -27,6 +27,7 @@ from commissions.serializers import (
     CommissionSerializer,
     CommissionTierSerializer,
 )
+from foodxchange.api import filters as api_filters
 from foodxchange.api.errors import ServiceUnavailable
 from foodxchange.api.fields import MAX_OBJECT_ID
 from foodxchange.api.permissions import IsAdmin, IsAgent, IsAgentOrAdmin, is_admin
@@ -60,8 +61,8 @@ class LedgerFilter(django_filters.FilterSet):
     agent = django_filters.NumberFilter(
         field_name="agent_id", min_value=1, max_value=MAX_OBJECT_ID, help_text="Staff: one agent's rows"
     )
-    created_after = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    created_before = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    created_after = api_filters.DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    created_before = api_filters.DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = Commission

@@ -3,7 +3,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.generics import ListAPIView
 from rest_framework.negotiation import DefaultContentNegotiation
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -23,6 +22,7 @@ from compliance.serializers import (
 )
 from compliance.services import vault
 from foodxchange.api.fields import parse_object_id
+from foodxchange.api.parsers import JSONParser, MultiPartParser
 from foodxchange.api.permissions import IsClient, IsSupportStaff
 from foodxchange.api.schema import error_responses
 from foodxchange.errors import NotFound as DomainNotFound

@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.generics import ListAPIView
-from rest_framework.parsers import JSONParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,6 +11,7 @@ from experts import credentials
 from experts.credential_models import CredentialType, ExpertCredential
 from experts.services import get_or_create_profile
 from foodxchange.api.fields import parse_object_id
+from foodxchange.api.parsers import JSONParser, MultiPartParser
 from foodxchange.api.permissions import IsExpert, IsSupportStaff
 from foodxchange.api.schema import error_responses
 from foodxchange.errors import NotFound

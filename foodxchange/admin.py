@@ -2,6 +2,7 @@ from django.contrib import admin
 
 from foodxchange.api.permissions import has_staff_area
 from foodxchange.models import AuditLog, MaintenanceState
+from foodxchange.services import set_maintenance
 
 
 class StaffAreaAdmin(admin.ModelAdmin):
@@ -18,7 +19,7 @@ class StaffAreaAdmin(admin.ModelAdmin):
         return has_staff_area(request.user, area or self.view_area)
 
     def has_module_permission(self, request) -> bool:
-        return self._area(request, self.view_area)
+        return self._area(request, self.view_area) or self._area(request, self.change_area)
 
     def has_view_permission(self, request, obj=None) -> bool:
         return self._area(request, self.view_area) or self._area(request, self.change_area)
@@ -39,7 +40,11 @@ admin.site.index_title = "Marketplace operations"
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(admin.ModelAdmin):
+class AuditLogAdmin(StaffAreaAdmin):
+    """Read-only for support and operations (like ``GET /system/logs``)."""
+
+    view_area = "support"
+    change_area = "operations"
     list_display = ["created_at", "actor_repr", "action", "target_type", "target_repr", "ip_address"]
     list_filter = ["action", "target_type", "created_at"]
     search_fields = ["actor_repr", "action", "target_repr", "target_id", "request_id"]
@@ -57,11 +62,14 @@ class AuditLogAdmin(admin.ModelAdmin):
 
 
 @admin.register(MaintenanceState)
-class MaintenanceStateAdmin(admin.ModelAdmin):
+class MaintenanceStateAdmin(StaffAreaAdmin):
+    view_area = "operations"
+
     list_display = ["enabled", "message", "updated_by", "updated_at"]
     readonly_fields = ["updated_by", "updated_at"]
 
-    def save_model(self, request, obj, form, change):
-        from foodxchange.services import set_maintenance
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False  # a singleton: switch it off instead
 
+    def save_model(self, request, obj, form, change):
         set_maintenance(actor=request.user, enabled=obj.enabled, message=obj.message, request=request)

@@ -1,4 +1,3 @@
-import importlib
 import os
 
 from celery import Celery
@@ -15,14 +14,11 @@ def _collect_beat_schedules(sender: Celery, **kwargs) -> None:
     """Each app declares its periodic jobs in ``<app>/schedules.py`` as BEAT_SCHEDULE."""
     from django.apps import apps as django_apps
     from django.conf import settings
+    from django.utils.module_loading import autodiscover_modules
 
     schedule = dict(settings.CELERY_BEAT_SCHEDULE)
+    autodiscover_modules("schedules")  # like admin.py and tasks.py: a per-app convention
     for config in django_apps.get_app_configs():
-        try:
-            module = importlib.import_module(f"{config.name}.schedules")
-        except ModuleNotFoundError as exc:
-            if exc.name != f"{config.name}.schedules":
-                raise
-            continue
+        module = getattr(config.module, "schedules", None)
         schedule.update(getattr(module, "BEAT_SCHEDULE", {}))
     sender.conf.beat_schedule = schedule

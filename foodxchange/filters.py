@@ -1,6 +1,7 @@
 import django_filters
 
 from foodxchange.api.fields import MAX_OBJECT_ID
+from foodxchange.api.filters import DateTimeFilter
 from foodxchange.models import AuditLog
 
 
@@ -10,8 +11,8 @@ class AuditLogFilter(django_filters.FilterSet):
     action = django_filters.CharFilter(field_name="action", lookup_expr="istartswith")
     target_type = django_filters.CharFilter(field_name="target_type")
     target_id = django_filters.CharFilter(field_name="target_id")
-    since = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="gte")
-    until = django_filters.IsoDateTimeFilter(field_name="created_at", lookup_expr="lt")
+    since = DateTimeFilter(field_name="created_at", lookup_expr="gte")
+    until = DateTimeFilter(field_name="created_at", lookup_expr="lt")
 
     class Meta:
         model = AuditLog

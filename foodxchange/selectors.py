@@ -7,12 +7,13 @@ import uuid
 from typing import Any
 
 import django
-from django.apps import apps
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connections
 from django.views.debug import SafeExceptionReporterFilter
 from prometheus_client import REGISTRY
+
+from foodxchange.hooks import status_sections
 
 PROCESS_STARTED_AT = time.time()
 
@@ -93,14 +94,6 @@ def error_rate() -> dict[str, Any]:
     return {"responses": int(total), "server_errors": int(errors), "rate": (errors / total) if total else 0.0}
 
 
-def last_backup() -> dict[str, Any] | None:
-    if not apps.is_installed("backups"):
-        return None
-    from backups.selectors import latest_backup_summary
-
-    return latest_backup_summary()
-
-
 def system_status() -> dict[str, Any]:
     return {
         "versions": {
@@ -111,7 +104,9 @@ def system_status() -> dict[str, Any]:
         "uptime_seconds": int(time.time() - PROCESS_STARTED_AT),
         "database_engine": connections["default"].vendor,
         "queue_depth": queue_depth(),
-        "last_backup": last_backup(),
+        # Sections registered by the apps above the core (foodxchange.hooks).
+        "last_backup": None,
+        **{name: provider() for name, provider in status_sections().items()},
         "error_rate": error_rate(),
         "checks": readiness(),
     }
@@ -176,7 +171,8 @@ def effective_config() -> dict[str, Any]:
         if hasattr(settings, key):
             value = reporter.cleanse_setting(key, getattr(settings, key))
             config[key] = _redact_urls(value)
-    return _jsonable(config)
+    result: dict[str, Any] = _jsonable(config)
+    return result
 
 
 def _jsonable(value: Any) -> Any:

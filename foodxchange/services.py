@@ -8,8 +8,8 @@ from typing import Any
 from django.core.cache import cache
 from django.db import models, transaction
 from django_guid import get_guid
-from rest_framework.throttling import BaseThrottle
 
+from foodxchange.edge import client_ip, is_valid_request_id
 from foodxchange.models import AuditLog, MaintenanceState
 
 logger = logging.getLogger(__name__)
@@ -18,22 +18,14 @@ MAINTENANCE_CACHE_KEY = "system:maintenance"
 MAINTENANCE_CACHE_SECONDS = 5
 
 
-def client_ip(request) -> str | None:
-    """The caller's IP, honouring DRF's NUM_PROXIES like the throttles do."""
-    if request is None:
-        return None
-    ident = BaseThrottle().get_ident(request)
-    return ident or None
-
-
 def record_audit(
     *,
-    actor=None,
+    actor: Any = None,
     action: str,
     target: models.Model | None = None,
     before: dict[str, Any] | None = None,
     after: dict[str, Any] | None = None,
-    request=None,
+    request: Any = None,
 ) -> AuditLog:
     """Append one audit row. Call it inside the business operation's transaction so
     the row exists exactly when the change does."""
@@ -49,8 +41,14 @@ def record_audit(
         before=before,
         after=after,
         ip_address=client_ip(request),
-        request_id=get_guid() or "",
+        request_id=_request_id(),
     )
+
+
+def _request_id() -> str:
+    # The edge middleware already refuses bad ids; a task or command has none.
+    guid = get_guid()
+    return guid if is_valid_request_id(guid) else ""
 
 
 MAINTENANCE_OVERRIDE_KEY = "system:maintenance:override"
@@ -60,7 +58,7 @@ def get_maintenance() -> dict[str, Any]:
     override = cache.get(MAINTENANCE_OVERRIDE_KEY)
     if override is not None:
         return {"enabled": True, "message": override}
-    state = cache.get(MAINTENANCE_CACHE_KEY)
+    state: dict[str, Any] | None = cache.get(MAINTENANCE_CACHE_KEY)
     if state is None:
         row = MaintenanceState.objects.filter(pk=1).first()
         state = {"enabled": bool(row and row.enabled), "message": row.message if row else ""}
@@ -68,7 +66,7 @@ def get_maintenance() -> dict[str, Any]:
     return state
 
 
-def set_maintenance(*, actor, enabled: bool, message: str = "", request=None) -> MaintenanceState:
+def set_maintenance(*, actor: Any, enabled: bool, message: str = "", request: Any = None) -> MaintenanceState:
     with transaction.atomic():
         row, _ = MaintenanceState.objects.select_for_update().get_or_create(pk=1)
         before = {"enabled": row.enabled, "message": row.message}

@@ -4,6 +4,7 @@ production comes from the environment (see the README's configuration table)."""
 import base64
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -28,6 +29,7 @@ ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[:
 # that send no Origin header, e.g. mobile apps) allowed to open WebSockets.
 WEBSOCKET_ALLOWED_ORIGINS = env.list("WEBSOCKET_ALLOWED_ORIGINS", default=ALLOWED_HOSTS)
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+CSRF_FAILURE_VIEW = "foodxchange.api.errors.csrf_failure"
 # Public base URL of this API (used to build links and to validate Twilio signatures
 # behind a proxy) and of the SPA (used for links in emails).
 PUBLIC_BASE_URL = env.str("PUBLIC_BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -78,6 +80,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django_prometheus.middleware.PrometheusBeforeMiddleware",
+    "foodxchange.middleware.EdgeMiddleware",
     "django_guid.middleware.guid_middleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -96,6 +99,9 @@ MIDDLEWARE = [
 ROOT_URLCONF = "foodxchange.urls"
 WSGI_APPLICATION = "foodxchange.wsgi.application"
 ASGI_APPLICATION = "foodxchange.asgi.application"
+# The WebSocket side of the ASGI app (the HTTP side is ROOT_URLCONF).
+WEBSOCKET_URLPATTERNS = "realtime.routing.websocket_urlpatterns"
+WEBSOCKET_AUTH_MIDDLEWARE = "realtime.auth.JWTAuthMiddleware"
 
 TEMPLATES = [
     {
@@ -137,7 +143,7 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="fx"),
         }
     }
-    CHANNEL_LAYERS = {
+    CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
             "CONFIG": {
@@ -220,16 +226,23 @@ def _parse_rates(raw: str) -> dict[str, str]:
     return rates
 
 
+# Proxies in front of the app that append to X-Forwarded-For (a load balancer: 1). With 0
+# the header is ignored and the socket peer is the client (foodxchange.edge.client_ip).
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
+if TRUSTED_PROXY_COUNT < 0:
+    raise ImproperlyConfigured("TRUSTED_PROXY_COUNT must be 0 or more.")
+
 REST_FRAMEWORK = {
+    "NUM_PROXIES": TRUSTED_PROXY_COUNT,
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
-        "rest_framework.parsers.JSONParser",
-        "rest_framework.parsers.MultiPartParser",
-        "rest_framework.parsers.FormParser",
+        "foodxchange.api.parsers.JSONParser",
+        "foodxchange.api.parsers.MultiPartParser",
+        "foodxchange.api.parsers.FormParser",
     ],
     "DEFAULT_PAGINATION_CLASS": "foodxchange.api.pagination.StandardPagination",
     "PAGE_SIZE": 20,
@@ -297,7 +310,7 @@ if AWS_STORAGE_BUCKET_NAME:
     _default_storage = {"BACKEND": "storages.backends.s3.S3Storage"}
 else:
     _default_storage = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
-STORAGES = {
+STORAGES: dict[str, dict[str, Any]] = {
     "default": _default_storage,
     "staticfiles": {
         "BACKEND": (

@@ -1,13 +1,13 @@
 from django.conf import settings
 from django.conf.urls.static import static
 from django.contrib import admin
-from django.urls import include, path, re_path
+from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from foodxchange import admin_views, views
+from foodxchange import views
 from foodxchange.api import errors
 
-api_v1 = [
+api_v1: list[URLPattern | URLResolver] = [
     path("auth/", include("accounts.urls")),
     path("system/status", views.SystemStatusView.as_view(), name="system-status"),
     path("system/config", views.SystemConfigView.as_view(), name="system-config"),
@@ -24,18 +24,19 @@ api_v1 = [
     path("", include("realtime.urls")),
     path("", include("backups.urls")),
     # Unknown API paths answer with the JSON error envelope, in DEBUG too.
-    re_path(r"^.*$", errors.handler404),
+    re_path(r"^.*$", errors.api_not_found),
 ]
 
 urlpatterns = [
     path("health", views.health, name="health"),
     path("ready", views.ready, name="ready"),
     path("", include("django_prometheus.urls")),
-    path("admin/kpi/", admin.site.admin_view(admin_views.kpi_view), name="admin-kpi"),
+    path("admin/", include("backoffice.urls")),  # staff pages across domains (KPIs)
     path("admin/", admin.site.urls),
     path("api/v1/", include(api_v1)),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    re_path(r"^api/", errors.api_not_found),
 ]
 if settings.DEBUG:
     urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from foodxchange import selectors, services
-from foodxchange.api.permissions import IsAdmin
+from foodxchange.api.permissions import IsOperationsStaff, IsSupportOrOperationsStaff
 from foodxchange.api.schema import error_responses
 from foodxchange.filters import AuditLogFilter
 from foodxchange.models import AuditLog
@@ -35,8 +35,10 @@ def ready(request):
     return JsonResponse(body)
 
 
+# Staff areas: status, config and maintenance are operations'; the audit log is read by
+# support (who changed this lead?) and operations (who restored, who switched maintenance).
 class SystemStatusView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsOperationsStaff]
 
     @extend_schema(
         summary="Versions, uptime, queue depth, last backup, error rate",
@@ -47,7 +49,7 @@ class SystemStatusView(APIView):
 
 
 class SystemConfigView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsOperationsStaff]
 
     @extend_schema(
         summary="Effective settings, secrets redacted",
@@ -58,7 +60,7 @@ class SystemConfigView(APIView):
 
 
 class MaintenanceView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsOperationsStaff]
 
     @extend_schema(summary="Current maintenance mode", responses={200: MaintenanceSerializer})
     def get(self, request):
@@ -79,7 +81,7 @@ class MaintenanceView(APIView):
 class AuditLogListView(generics.ListAPIView):
     """The audit log, newest first; filter by actor, action, target and time."""
 
-    permission_classes = [IsAdmin]
+    permission_classes = [IsSupportOrOperationsStaff]
     serializer_class = AuditLogSerializer
     filterset_class = AuditLogFilter
     queryset = AuditLog.objects.all()

@@ -5,13 +5,13 @@ from django.conf import settings
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import exceptions, generics, status
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 from twilio.request_validator import RequestValidator
 
 from accounts.models import User
+from foodxchange.api.parsers import FormParser, MultiPartParser
 from foodxchange.api.permissions import IsAgentOrAdmin
 from foodxchange.api.schema import error_responses
 from leads import selectors, services

@@ -18,7 +18,7 @@ from accounts.admin import LoginThrottleAdmin, UserAdmin
 from accounts.models import LoginThrottle, User
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 from foodxchange.models import AuditLog
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 
 pytestmark = pytest.mark.django_db
 

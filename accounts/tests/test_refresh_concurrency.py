@@ -3,7 +3,7 @@ from rest_framework.test import APIClient
 
 from accounts.services import issue_tokens
 from accounts.tests.factories import UserFactory
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 
 
 @pytest.mark.postgres

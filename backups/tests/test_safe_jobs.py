@@ -235,7 +235,7 @@ def test_maintenance_that_was_on_before_the_restore_stays_on(media_root):
 @pytest.mark.postgres
 @transactional
 def test_concurrent_verify_polls_queue_one_job(operations_client, queued):
-    from foodxchange.testing import run_in_threads
+    from foodxchange.tests.concurrency import run_in_threads
 
     backup = _completed_backup()
     results, errors = run_in_threads(lambda: operations_client.get(f"/api/v1/backup/verify/{backup.id}").status_code, 6)

@@ -11,7 +11,7 @@ from commissions.models import AgentTier, Commission, CommissionTier, ImmutableL
 from commissions.money import commission_amount, round_money, to_minor_units
 from commissions.tests.factories import make_deal
 from foodxchange.models import AuditLog
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 from leads.models import Deal
 from realtime.models import Notification
 

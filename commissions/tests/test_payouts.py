@@ -14,7 +14,7 @@ from commissions.models import Commission, Payout
 from commissions.payments import PaymentError, RecordingBackend, TransientPaymentError
 from commissions.tests.factories import connect_payout_account, make_deal
 from foodxchange.models import AuditLog
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 from realtime.models import Notification
 
 

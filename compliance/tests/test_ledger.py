@@ -19,7 +19,7 @@ from compliance.services.ledger import entry_message
 from compliance.tests.conftest import tamper
 from compliance.verification import verify_stored_chain
 from foodxchange.errors import InvalidInput
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 
 LEDGER_URL = "/api/v1/compliance/ledger"
 HEAD_URL = "/api/v1/compliance/ledger/head"

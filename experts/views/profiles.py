@@ -3,7 +3,6 @@
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound
-from rest_framework.parsers import FormParser, MultiPartParser
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -20,6 +19,7 @@ from experts.serializers import (
     photo_url,
 )
 from experts.views.common import TAGS, own_profile, profile_payload, reload_profile
+from foodxchange.api.parsers import FormParser, MultiPartParser
 from foodxchange.api.permissions import IsExpert
 from foodxchange.api.schema import error_responses
 from foodxchange.services import client_ip

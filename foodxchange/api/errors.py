@@ -5,7 +5,8 @@ import logging
 import math
 
 from django.http import JsonResponse
-from django.views import defaults
+from django.views import csrf, defaults
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
@@ -131,3 +132,17 @@ def handler500(request):
     if not _wants_json(request):
         return defaults.server_error(request)
     return json_error(500, "server_error", "An unexpected error occurred; it has been logged.")
+
+
+@csrf_exempt
+def api_not_found(request, *args, **kwargs):
+    """The catch-all under ``/api/``: JSON 404 for every method. CSRF-exempt, or Django's
+    CSRF check would answer a POST to an unknown path with its HTML 403 page."""
+    return json_error(404, "not_found", f"No resource at {request.path}.")
+
+
+def csrf_failure(request, reason: str = ""):
+    """CSRF_FAILURE_VIEW: the admin keeps Django's page, everything else gets JSON."""
+    if not _wants_json(request):
+        return csrf.csrf_failure(request, reason=reason)
+    return json_error(403, "csrf_failed", f"CSRF verification failed: {reason or 'no token'}.")

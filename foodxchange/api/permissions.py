@@ -62,6 +62,26 @@ def staff_permission(area: str) -> type[HasRole]:
     return role_permission(staff_area=area)
 
 
+class HasAnyStaffArea(BasePermission):
+    """Staff holding at least one of ``areas``."""
+
+    areas: tuple[str, ...] = ()
+    message = "This endpoint needs a staff permission."
+
+    def has_permission(self, request, view) -> bool:
+        return any(has_staff_area(request.user, area) for area in self.areas)
+
+
+def any_staff_area(*areas: str) -> type[HasAnyStaffArea]:
+    """Staff holding any of ``areas`` (e.g. the audit log: support or operations)."""
+    for area in areas:
+        if area not in STAFF_AREAS:
+            raise ValueError(f"Unknown staff area {area!r}.")
+    name = "Is" + "Or".join(a.capitalize() for a in areas) + "Staff"
+    message = "This endpoint needs one of the staff permissions: " + ", ".join(f"'{a}'" for a in areas) + "."
+    return type(name, (HasAnyStaffArea,), {"areas": tuple(areas), "message": message})
+
+
 IsClient = role_permission("client")
 IsExpert = role_permission("expert")
 IsAgent = role_permission("agent")
@@ -73,3 +93,4 @@ IsSupportStaff = staff_permission("support")
 IsFinanceStaff = staff_permission("finance")
 IsOperationsStaff = staff_permission("operations")
 IsAgentOrSupportStaff = role_permission("agent", staff_area="support")
+IsSupportOrOperationsStaff = any_staff_area("support", "operations")

@@ -125,3 +125,40 @@ def test_parse_object_id_accepts_plain_ids():
     from foodxchange.api.fields import parse_object_id
 
     assert parse_object_id("42") == 42
+
+
+@pytest.mark.parametrize("method", ["POST", "PUT", "PATCH", "DELETE"])
+@pytest.mark.parametrize("path", ["/api/v1/no-such-thing", "/api/v1/system/status/extra", "/api/other"])
+def test_unsafe_methods_on_unknown_api_paths_are_a_json_404(method, path):
+    """With CSRF checks on (browsers' cookies), Django answered these with its HTML page."""
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    response = client.generic(method, path, '{"a": 1}', content_type="application/json")
+    assert_envelope(response, 404, "not_found")
+
+
+@pytest.mark.parametrize("method", ["post", "put", "patch", "delete"])
+def test_a_wrong_method_on_a_known_path_is_a_json_405(method, client_for, admin_user):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    assert_envelope(getattr(client, method)("/api/v1/system/status"), 401, "not_authenticated")
+    response = getattr(client_for(admin_user), method)("/api/v1/system/status")
+    assert_envelope(response, 405, "method_not_allowed")
+
+
+def test_a_csrf_refusal_outside_the_admin_is_json(settings):
+    from django.test import RequestFactory
+
+    from foodxchange.api.errors import csrf_failure
+
+    assert settings.CSRF_FAILURE_VIEW == "foodxchange.api.errors.csrf_failure"
+    import json
+
+    response = csrf_failure(RequestFactory().post("/api/v1/x"), reason="no cookie")
+    assert response.status_code == 403
+    error = json.loads(response.content)["error"]
+    assert error["code"] == "csrf_failed" and "no cookie" in error["message"]
+    admin_page = csrf_failure(RequestFactory().post("/admin/login/"), reason="no cookie")
+    assert admin_page.status_code == 403 and admin_page["Content-Type"].startswith("text/html")

@@ -5,7 +5,7 @@ import io
 import pytest
 
 from accounts.tests.factories import UserFactory
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 from leads import services
 from leads.models import Lead, WhatsAppMessage
 from leads.tests.factories import LeadFactory, NurtureStepFactory

@@ -7,7 +7,7 @@ import pytest
 from accounts.tests.factories import UserFactory
 from commissions.models import Commission
 from foodxchange.models import AuditLog
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 from leads import services
 from leads.models import Deal, Lead
 from leads.tests.factories import LeadFactory

@@ -12,7 +12,7 @@ from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
 from accounts.tests.factories import UserFactory
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 from leads import services, whatsapp
 from leads.models import LeadEvent, WhatsAppMessage
 from leads.tasks import send_whatsapp_message

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from experts.models import Specialization
 from experts.tests.factories import make_expert
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 from matching.models import OutboxEvent, Rfq, RfqInvitation
 from matching.services import outbox, rfqs, signatures
 from realtime.models import Notification

@@ -9,7 +9,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import transaction
 
 from accounts.tests.factories import UserFactory
-from foodxchange.testing import run_in_threads
+from foodxchange.tests.concurrency import run_in_threads
 from realtime import hooks, selectors, services
 from realtime.delivery import DeliveryError, RegisteredWhatsAppSender
 from realtime.models import (

@@ -62,3 +62,14 @@ def test_kpi_page_shows_marketplace_figures(client, admin_user):
 
     index = client.get("/admin/")
     assert b"/admin/kpi/" in index.content
+
+
+def test_the_back_office_registers_the_last_backup_on_the_system_status(client_for):
+    """The core shows backups' figures only through the section the back-office
+    registers (foodxchange imports no domain app)."""
+    from backups.selectors import latest_backup_summary
+    from foodxchange.hooks import status_sections
+
+    assert status_sections()["last_backup"] is latest_backup_summary
+    ops = UserFactory(role="admin", is_staff=True, is_superuser=True)
+    assert client_for(ops).get("/api/v1/system/status").json()["last_backup"] is None

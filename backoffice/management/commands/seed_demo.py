@@ -1,9 +1,7 @@
-import importlib
-import importlib.util
-
 from django.apps import apps
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
+from django.utils.module_loading import autodiscover_modules
 
 from accounts.demo import DEMO_PASSWORD, ensure_demo_users
 from experts import demo as experts_demo
@@ -57,10 +55,12 @@ class Command(BaseCommand):
         }
         experts_demo.seed(stdout=self.stdout, **seed_options)
         if not options["skip_apps"]:
+            # Each app's demo data lives in its own ``demo.py`` (found like ``admin.py``).
+            autodiscover_modules("demo")
             for config in apps.get_app_configs():
-                if config.label in OWN_SEEDS or importlib.util.find_spec(f"{config.name}.demo") is None:
+                module = getattr(config.module, "demo", None)
+                if config.label in OWN_SEEDS or module is None:
                     continue
-                module = importlib.import_module(f"{config.name}.demo")
                 if callable(getattr(module, "seed", None)):
                     self.stdout.write(f"{config.label}: seeding demo data")
                     module.seed(stdout=self.stdout, **seed_options)
