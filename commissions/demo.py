@@ -7,8 +7,8 @@ from django.db import transaction
 
 from accounts.models import User
 from commissions import services
-from commissions.models import AgentPayoutAccount, Commission
-from leads.models import Deal, Lead
+from commissions.models import AgentPayoutAccount, Commission, Deal
+from leads.models import Lead
 
 DEMO_AGENT_EMAIL = "agent@demo.foodxchange.local"
 EXTRA_AGENTS = [
@@ -65,9 +65,7 @@ def seed(*, stdout, **options) -> None:
                 estimated_value=Decimal(value),
                 currency=currency,
             )
-            deal = Deal.objects.create(
-                lead=lead, agent=agent, value=Decimal(value), currency=currency, created_by=agent
-            )
+            deal = services.book_deal(lead=lead, agent=agent, value=Decimal(value), currency=currency, actor=agent)
             commission = services.record_commission_for_deal(deal=deal)
             if state in ("approved", "paid"):
                 services.approve_commissions(ids=[commission.pk], actor=admin)

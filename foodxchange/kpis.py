@@ -9,17 +9,17 @@ from django.utils import timezone
 
 from accounts.models import User
 from backups.models import Backup
-from commissions.models import Commission
-from commissions.money import round_money
+from commissions.models import Commission, Deal
 from experts.models import ExpertProfile, VerificationRequest
-from leads.models import Deal, Lead
+from foodxchange.money import round_money
+from leads.models import Lead
 from leads.selectors import leads_analytics
 from realtime.models import Notification
 
 
 def _money_by_currency(queryset, field: str) -> dict[str, Decimal]:
     rows = queryset.values("currency").annotate(total=Sum(field)).order_by("currency")
-    return {row["currency"]: round_money(row["total"] or 0) for row in rows}
+    return {row["currency"]: round_money(row["total"] or 0, row["currency"]) for row in rows}
 
 
 def staff_kpis(*, user) -> dict[str, Any]:
@@ -49,7 +49,9 @@ def staff_kpis(*, user) -> dict[str, Any]:
         "by_status": {status.label: analytics["by_status"][status.value] for status in Lead.Status},
         "new_this_week": Lead.objects.alive().filter(created_at__gte=week_ago).count(),
         "win_rate": analytics["win_rate"] if closed else None,
-        "pipeline_value": {row["currency"]: round_money(row["amount"]) for row in analytics["pipeline_value"]},
+        "pipeline_value": {
+            row["currency"]: round_money(row["amount"], row["currency"]) for row in analytics["pipeline_value"]
+        },
         "won_this_month": _money_by_currency(
             Deal.objects.filter(closed_at__gte=month_start, status=Deal.Status.WON), "value"
         ),

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from foodxchange import admin_views, views
+from foodxchange import admin_views, fx, views
 from foodxchange.api import errors
 
 api_v1 = [
@@ -13,6 +13,7 @@ api_v1 = [
     path("system/config", views.SystemConfigView.as_view(), name="system-config"),
     path("system/maintenance", views.MaintenanceView.as_view(), name="system-maintenance"),
     path("system/logs", views.AuditLogListView.as_view(), name="system-logs"),
+    path("fx/rates", fx.FxRatesView.as_view(), name="fx-rates"),
     path("", include("experts.urls")),
     path("", include("matching.urls")),
     path("", include("leads.urls")),

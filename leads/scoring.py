@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from commissions.money import base_currency, to_base
+from foodxchange.money import FxTable, base_currency, to_base
 from leads.models import Lead
 
 COMPLETENESS_FIELDS = {
@@ -38,6 +38,8 @@ class ScoreInputs:
     verified_experts: int  # verified, active experts in the lead's specialization
     inbound_messages: int  # WhatsApp messages received from the lead
     notes: int
+    # The FX table to compare budgets with (read once per batch); None reads the current one.
+    fx_table: FxTable | None = None
 
 
 def _completeness(lead: Lead) -> tuple[int, str]:
@@ -47,13 +49,13 @@ def _completeness(lead: Lead) -> tuple[int, str]:
     return points, ("all details present" if not missing else f"missing: {', '.join(missing)}")
 
 
-def _budget(lead: Lead) -> tuple[int, str]:
+def _budget(lead: Lead, fx_table: FxTable | None = None) -> tuple[int, str]:
     if lead.estimated_value is None:
         return 0, "no estimated value"
     described = f"estimated value {lead.estimated_value} {lead.currency}"
-    value = to_base(lead.estimated_value, lead.currency)
-    if value is None:
-        value = lead.estimated_value
+    conversion = to_base(lead.estimated_value, lead.currency, table=fx_table)
+    value = conversion.amount if conversion is not None else lead.estimated_value
+    if conversion is None:
         described += f" (no exchange rate to {base_currency()}; compared as is)"
     elif lead.currency.upper() != base_currency():
         described += f" ≈ {value} {base_currency()}"
@@ -101,7 +103,7 @@ def score_lead(lead: Lead, inputs: ScoreInputs, *, now: datetime) -> tuple[int, 
     points, its maximum and the reason."""
     results = {
         "completeness": _completeness(lead),
-        "budget": _budget(lead),
+        "budget": _budget(lead, inputs.fx_table),
         "fit": _fit(lead, inputs.verified_experts),
         "engagement": _engagement(lead, inputs),
         "recency": _recency(lead, now),

@@ -8,7 +8,8 @@ from rest_framework import serializers
 from experts.models import Specialization
 from foodxchange.api.fields import ObjectIdField, currency_code
 from leads import validators
-from leads.models import Deal, Lead, LeadEvent, LeadNote, MessageTemplate, WhatsAppMessage
+from leads.inputs import finish_lead_input
+from leads.models import Lead, LeadEvent, LeadNote, MessageTemplate, WhatsAppMessage
 
 
 class LeadInputSerializer(serializers.Serializer):
@@ -61,21 +62,9 @@ class LeadInputSerializer(serializers.Serializer):
         return currency_code(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        lead: Lead | None = self.instance
-        country = attrs.get("country") or (lead.country if lead else None)
-        if attrs.get("phone"):
-            try:
-                attrs["phone"] = validators.normalize_phone(attrs["phone"], country=country)
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError({"phone": exc.messages})
-        if "timezone" in attrs and not attrs["timezone"]:
-            # Left out: keep the lead's zone, or guess a new lead's from its phone number.
-            guessed = None if lead else validators.timezone_for_phone(attrs.get("phone", ""))
-            attrs["timezone"] = lead.timezone if lead else guessed or "UTC"
-        email = attrs.get("email", lead.email if lead else "")
-        phone = attrs.get("phone", lead.phone if lead else "")
-        if not email and not phone:
-            raise serializers.ValidationError({"email": ["Give an email address or a phone number (or both)."]})
+        errors = finish_lead_input(attrs, lead=self.instance)
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 
@@ -176,11 +165,16 @@ class ConvertSerializer(serializers.Serializer):
         return currency_code(value)
 
 
-class DealSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Deal
-        fields = ["id", "lead", "agent", "value", "currency", "status", "closed_at"]
-        read_only_fields = fields
+class DealSerializer(serializers.Serializer):
+    """The deal the conversion booked (read by attribute: the ledger owns the model)."""
+
+    id = serializers.IntegerField()
+    lead = serializers.IntegerField(source="lead_id")
+    agent = serializers.IntegerField(source="agent_id", allow_null=True)
+    value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    closed_at = serializers.DateTimeField()
 
 
 class CommissionSummarySerializer(serializers.Serializer):

@@ -9,12 +9,11 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from commissions import demo, services, tasks
-from commissions.models import AgentTier, Commission, CommissionTier, Payout
+from commissions.models import AgentTier, Commission, CommissionTier, Deal, Payout
 from commissions.payments import RecordingBackend
 from commissions.tests.factories import connect_payout_account, make_deal
 from foodxchange.celery import app as celery_app
 from foodxchange.models import AuditLog
-from leads.models import Deal
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +48,8 @@ def test_admin_pages_render(staff_client):
         ("admin:commissions_commissiontier_changelist", []),
         ("admin:commissions_agenttier_changelist", []),
         ("admin:commissions_agentpayoutaccount_changelist", []),
-        ("admin:leads_deal_changelist", []),
-        ("admin:leads_deal_change", [c.deal_id]),
+        ("admin:commissions_deal_changelist", []),
+        ("admin:commissions_deal_change", [c.deal_id]),
     ]:
         response = staff_client.get(reverse(name, args=args))
         assert response.status_code == 200, name
@@ -89,7 +88,7 @@ def test_admin_approve_action(staff_client, admin_user):
 def test_admin_refund_action_reverses_the_commission(staff_client, admin_user):
     c = pending_commission()
     staff_client.post(
-        reverse("admin:leads_deal_changelist"), {"action": "refund", "_selected_action": [c.deal_id]}, follow=True
+        reverse("admin:commissions_deal_changelist"), {"action": "refund", "_selected_action": [c.deal_id]}, follow=True
     )
     assert Deal.objects.get(pk=c.deal_id).status == "refunded"
     rows = Commission.objects.filter(deal_id=c.deal_id)

@@ -12,6 +12,7 @@ from accounts.tests.factories import UserFactory
 from commissions import services
 from commissions.models import Commission, Payout
 from commissions.payments import PaymentError, RecordingBackend, TransientPaymentError
+from commissions.services import payouts
 from commissions.tests.factories import connect_payout_account, make_deal
 from foodxchange.models import AuditLog
 from foodxchange.testing import run_in_threads
@@ -79,12 +80,12 @@ def test_agent_without_payout_account_is_skipped_and_reported(two_agents):
 def test_worker_killed_after_transfer_is_retried_without_a_second_transfer(two_agents, monkeypatch):
     a, _ = two_agents
     c = approved_commission(a, "100.00")
-    real_notify = services.notify
+    real_notify = payouts.notify
 
     def crash(**kwargs):
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(services, "notify", crash)
+    monkeypatch.setattr(payouts, "notify", crash)
     with pytest.raises(RuntimeError):
         services.run_payouts()
     payout = Payout.objects.get()
@@ -93,7 +94,7 @@ def test_worker_killed_after_transfer_is_retried_without_a_second_transfer(two_a
     assert len(RecordingBackend.transfers()) == 1
 
     # Stripe's own dedup, not our lookup, must make the retry safe: hide the lookup.
-    monkeypatch.setattr(services, "notify", real_notify)
+    monkeypatch.setattr(payouts, "notify", real_notify)
     monkeypatch.setattr(RecordingBackend, "find_transfer", lambda self, **kw: None)
     report = services.run_payouts()
     calls = RecordingBackend.calls()
@@ -108,7 +109,7 @@ def test_worker_killed_after_transfer_is_retried_without_a_second_transfer(two_a
 def test_retry_finds_an_earlier_transfer_and_does_not_call_create_again(two_agents, monkeypatch):
     a, _ = two_agents
     approved_commission(a, "100.00")
-    monkeypatch.setattr(services, "notify", lambda **kw: (_ for _ in ()).throw(RuntimeError("killed")))
+    monkeypatch.setattr(payouts, "notify", lambda **kw: (_ for _ in ()).throw(RuntimeError("killed")))
     with pytest.raises(RuntimeError):
         services.run_payouts()
     monkeypatch.undo()

@@ -6,20 +6,20 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from rest_framework import exceptions
 
 from accounts.models import User
-from foodxchange.api.errors import Conflict
+from foodxchange.errors import Conflict, InvalidInput, ServiceUnavailable
+from foodxchange.money import fx_table, is_currency
 from foodxchange.services import record_audit
-from leads import scoring, selectors
-from leads.models import Deal, Lead, LeadEvent, LeadNote, WhatsAppMessage
+from leads import hooks, scoring, selectors
+from leads.models import Lead, LeadEvent, LeadNote, WhatsAppMessage
 from realtime.services import notify
 
 logger = logging.getLogger(__name__)
@@ -50,7 +50,6 @@ EDITABLE_FIELDS = (
     "whatsapp_opt_in",
     "status",
 )
-CENTS = Decimal("0.01")
 
 
 def _jsonable(value: Any) -> Any:
@@ -84,19 +83,18 @@ def validate_transition(current: str, new: str) -> None:
     if current == new:
         return
     if new == S.WON:
-        raise exceptions.ValidationError({"status": ["A lead is marked won by converting it (POST …/convert)."]})
+        raise InvalidInput("A lead is marked won by converting it (POST …/convert).", field="status")
     if new not in ALLOWED_TRANSITIONS[current]:
         allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "none (final)"
-        raise exceptions.ValidationError(
-            {"status": [f"Cannot move a lead from {current!r} to {new!r}; allowed next: {allowed}."]}
-        )
+        raise InvalidInput(f"Cannot move a lead from {current!r} to {new!r}; allowed next: {allowed}.", field="status")
 
 
-class DuplicateLead(exceptions.ValidationError):
+class DuplicateLead(InvalidInput):
     """Another live lead has this email or phone."""
 
     def __init__(self, field_name: str):
-        super().__init__({field_name: [f"A lead with this {field_name} already exists."]})
+        self.field_name = field_name
+        super().__init__(f"A lead with this {field_name} already exists.", field=field_name)
 
 
 def _ensure_unique_contact(*, email: str, phone: str, exclude_id: int | None = None) -> None:
@@ -126,7 +124,7 @@ def _clean(lead: Lead) -> None:
             validate_constraints=False,
         )
     except DjangoValidationError as exc:
-        raise exceptions.ValidationError(exc.message_dict)
+        raise InvalidInput("Invalid input.", details=exc.message_dict)
 
 
 def _lock(lead: Lead) -> Lead:
@@ -173,8 +171,10 @@ def _create(
         if check_duplicates:
             _ensure_unique_contact(email=data.get("email", ""), phone=data.get("phone", ""))
         assigned_to = data.pop("assigned_to", None)
-        if assigned_to is None and actor is not None and actor.role == User.Role.AGENT:
-            assigned_to = actor
+        if assigned_to is not None and not is_agent(assigned_to):
+            raise InvalidInput("Leads can only be assigned to an active agent.", field="assigned_to")
+        if assigned_to is None and is_agent(actor):
+            assigned_to = actor  # an agent works the leads they bring; staff-made leads stay unowned
         lead = Lead(**data, created_by=actor, assigned_to=assigned_to)
         _clean(lead)
         if supply is None and lead.specialization_id:
@@ -209,12 +209,14 @@ def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any], requ
         lead = _lock(lead)
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
-            raise exceptions.ValidationError({name: ["This field cannot be changed here."] for name in unknown})
+            raise InvalidInput(
+                "Invalid input.", details={name: ["This field cannot be changed here."] for name in sorted(unknown)}
+            )
         if "status" in changes:
             validate_transition(lead.status, changes["status"])
         if changes.get("whatsapp_opt_in") and lead.whatsapp_opted_out_at:
-            raise exceptions.ValidationError(
-                {"whatsapp_opt_in": ["The contact opted out (STOP); only they can opt back in by replying START."]}
+            raise InvalidInput(
+                "The contact opted out (STOP); only they can opt back in by replying START.", field="whatsapp_opt_in"
             )
         if "email" in changes or "phone" in changes:
             _ensure_unique_contact(
@@ -274,8 +276,8 @@ def delete_lead(*, lead: Lead, actor: User | None, request=None) -> None:
 
 def assign_lead(*, lead: Lead, agent: User, actor: User | None, request=None) -> Lead:
     """Hands the lead to ``agent`` and notifies them (in-app now, pushed after commit)."""
-    if agent.role != User.Role.AGENT or not agent.is_active:
-        raise exceptions.ValidationError({"agent_id": ["Leads can only be assigned to an active agent."]})
+    if not is_agent(agent):
+        raise InvalidInput("Leads can only be assigned to an active agent.", field="agent_id")
     with transaction.atomic():
         lead = _lock(lead)
         before = lead.assigned_to_id
@@ -298,6 +300,28 @@ def assign_lead(*, lead: Lead, agent: User, actor: User | None, request=None) ->
     return lead
 
 
+def set_nurture_sequence(*, lead: Lead, sequence: Any, actor: User | None, request: Any = None) -> Lead:
+    """Puts the lead on ``sequence`` (None: the default one), with a history row."""
+    with transaction.atomic():
+        lead = _lock(lead)
+        before = lead.nurture_sequence_id
+        after = sequence.pk if sequence is not None else None
+        if before == after:
+            return lead
+        lead.nurture_sequence = sequence
+        lead.save(update_fields=["nurture_sequence", "updated_at"])
+        record_event(lead=lead, kind=LeadEvent.Kind.UPDATED, actor=actor, changes={"nurture_sequence": (before, after)})
+        record_audit(
+            actor=actor,
+            action="leads.nurture_sequence",
+            target=lead,
+            before={"nurture_sequence": before},
+            after={"nurture_sequence": after},
+            request=request,
+        )
+    return lead
+
+
 def _notify_assigned(lead: Lead, agent: User, event: LeadEvent) -> None:
     notify(
         user=agent,
@@ -310,7 +334,7 @@ def _notify_assigned(lead: Lead, agent: User, event: LeadEvent) -> None:
 def add_note(*, lead: Lead, actor: User | None, body: str) -> LeadNote:
     body = body.strip()
     if not body:
-        raise exceptions.ValidationError({"body": ["A note cannot be empty."]})
+        raise InvalidInput("A note cannot be empty.", field="body")
     with transaction.atomic():
         lead = _lock(lead)
         note = LeadNote.objects.create(lead=lead, author=actor, body=body)
@@ -320,29 +344,33 @@ def add_note(*, lead: Lead, actor: User | None, body: str) -> LeadNote:
     return note
 
 
-def convert_lead(*, lead: Lead, actor: User, value: Decimal, currency: str, request=None) -> tuple[Deal, Any]:
-    """Records the deal, marks the lead won and books the agent's commission, all or
-    nothing. A second conversion is a 409 (the lock serialises racing requests, the
+def convert_lead(*, lead: Lead, actor: User, value: Decimal, currency: str, request: Any = None) -> hooks.Converted:
+    """Marks the lead won and hands the deal to the registered converter (commissions:
+    the deal and the agent's pending commission), all or nothing. Only an agent owns a
+    lead and earns: an unowned lead (made by staff, never assigned) is refused with a
+    400. A second conversion is a 409 (the lock serialises racing requests, the
     one-deal-per-lead constraint backs it up)."""
-    # Imported here: the commissions app builds on leads' models, not the other way round.
-    from commissions.services import record_commission_for_deal
-
-    value = Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP)
+    converter = hooks.converter()
+    if converter is None:
+        raise ServiceUnavailable("Lead conversion is not available: no deal ledger is installed.")
+    currency = (currency or "").upper()
+    if not is_currency(currency):
+        raise InvalidInput(f"{currency!r} is not an ISO 4217 currency in use.", field="currency")
     with transaction.atomic():
         lead = _lock(lead)
-        if Deal.objects.filter(lead=lead).exists():
+        if lead.status == S.WON:  # won is reached only here, with its deal
             raise Conflict("This lead was already converted.")
         if lead.status not in CONVERTIBLE:
-            raise exceptions.ValidationError(
-                {"status": [f"A {lead.status!r} lead cannot be converted; reopen it first."]}
+            raise InvalidInput(f"A {lead.status!r} lead cannot be converted; reopen it first.", field="status")
+        agent = lead.owner
+        if agent is None:
+            raise InvalidInput(
+                "This lead has no agent: assign it to an agent before converting it (staff never earn commissions).",
+                field="assigned_to",
+                code="lead_unowned",
             )
-        try:
-            with transaction.atomic():
-                deal = Deal.objects.create(
-                    lead=lead, agent=lead.owner or actor, value=value, currency=currency.upper(), created_by=actor
-                )
-        except IntegrityError:
-            raise Conflict("This lead was already converted.")
+        converted = converter(lead=lead, agent=agent, value=value, currency=currency, actor=actor, request=request)
+        deal = converted.deal
         before = lead.status
         lead.status = S.WON
         lead.save(update_fields=["status", "updated_at"])
@@ -361,9 +389,19 @@ def convert_lead(*, lead: Lead, actor: User, value: Decimal, currency: str, requ
             after={"status": S.WON, "deal_id": deal.pk, "value": str(deal.value), "currency": deal.currency},
             request=request,
         )
-        commission = record_commission_for_deal(deal=deal)
         recompute_score(lead=lead)
-    return deal, commission
+    return converted
+
+
+def is_agent(user: User | None) -> bool:
+    """Only active agents own leads (and so earn on them); staff never do."""
+    return bool(
+        user is not None
+        and user.role == User.Role.AGENT
+        and user.is_active
+        and not user.is_staff
+        and not user.is_superuser
+    )
 
 
 # --- scoring ---------------------------------------------------------------------------
@@ -396,6 +434,7 @@ def recompute_all_scores(*, batch_size: int = 500, now: dt.datetime | None = Non
     """Nightly: recency decays, supply changes. Counts are fetched per batch, not per lead."""
     now = now or timezone.now()
     supply = selectors.verified_expert_counts()
+    table = fx_table(now)
     updated = 0
     queryset = Lead.objects.alive().order_by("pk")
     last_pk = 0
@@ -413,6 +452,7 @@ def recompute_all_scores(*, batch_size: int = 500, now: dt.datetime | None = Non
                 verified_experts=supply.get(lead.specialization_id, 0),
                 inbound_messages=lead.inbound_count,
                 notes=lead.note_count,
+                fx_table=table,
             )
             lead.score, lead.score_breakdown = scoring.score_lead(lead, inputs, now=now)
         with transaction.atomic():

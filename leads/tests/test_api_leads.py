@@ -345,7 +345,7 @@ def test_time_zone_is_guessed_from_the_phone_when_left_out(agent_client):
 
 
 def test_analytics_counts_own_leads_for_agents_and_all_for_admins(client_for, agent_user, admin_user):
-    from leads.models import Deal
+    from commissions.models import Deal
 
     LeadFactory(created_by=agent_user, status="new", source="website", score=40, estimated_value=Decimal("1000"))
     LeadFactory(
@@ -395,7 +395,7 @@ def test_list_query_count_does_not_grow_with_the_page(agent_client, agent_user, 
     for status in ("new", "won", "won", "contacted"):
         lead = LeadFactory(created_by=agent_user, status=status)
         if status == "won":
-            from leads.models import Deal
+            from commissions.models import Deal
 
             Deal.objects.create(lead=lead, agent=agent_user, value=Decimal("1.00"), currency="USD")
     with django_assert_max_num_queries(4):  # user, count, page (+ nothing per lead)
