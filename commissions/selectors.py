@@ -346,3 +346,104 @@ def plan_payouts() -> PayoutPlan:
 
 def payout_run(job_id: Any) -> PayoutRun | None:
     return PayoutRun.objects.filter(pk=job_id).first()
+
+
+# --- ledger check ----------------------------------------------------------------------------
+
+
+@dataclass
+class LedgerCheck:
+    """What ``verify_commission_ledger`` found: rows looked at and each problem in words."""
+
+    rows: int = 0
+    deals: int = 0
+    payouts: int = 0
+    problems: list[str] = field(default_factory=list)
+
+
+def check_ledger() -> LedgerCheck:
+    """Reads the whole ledger and reports every row that breaks a rule: one commission
+    per deal, reversals that mirror their row, corrections that re-issue a reversed row
+    at its currency's minor unit, money stored at the minor unit, live commissions of
+    refunded/cancelled deals, commissions earned by non-agents, and payouts whose rows
+    do not add up to what was transferred."""
+    from foodxchange.money import minor_unit, to_minor_units
+
+    check = LedgerCheck()
+    rows = {
+        row.pk: row
+        for row in Commission.objects.select_related("agent", "deal").order_by("pk").iterator(chunk_size=2000)
+    }
+    check.rows = len(rows)
+    reversal_of: dict[int, Commission] = {}
+    per_deal: dict[int, list[Commission]] = defaultdict(list)
+    for row in rows.values():
+        per_deal[row.deal_id].append(row)
+        if row.kind == Commission.Kind.REVERSAL and row.reverses_id is not None:
+            reversal_of[row.reverses_id] = row
+    check.deals = len(per_deal)
+    problems = check.problems
+    for row in rows.values():
+        label = f"row #{row.pk} ({row.kind}, deal #{row.deal_id})"
+        # A reversal mirrors its row, cents and all; an earning row must be rounded or reversed.
+        unrounded = row.amount != round_money(row.amount, row.currency)
+        if unrounded and row.kind != Commission.Kind.REVERSAL and row.pk not in reversal_of:
+            problems.append(
+                f"{label}: {row.amount} {row.currency} has more than {minor_unit(row.currency)} decimal(s) "
+                "and was never corrected"
+            )
+        if row.kind == Commission.Kind.REVERSAL:
+            original = rows.get(row.reverses_id or 0)
+            if original is None:
+                problems.append(f"{label}: reverses a row that does not exist")
+            elif (row.amount, row.currency, row.deal_id, row.agent_id) != (
+                -original.amount,
+                original.currency,
+                original.deal_id,
+                original.agent_id,
+            ):
+                problems.append(f"{label}: does not mirror row #{original.pk} ({original.amount} {original.currency})")
+        if row.kind == Commission.Kind.CORRECTION:
+            corrected = rows.get(row.corrects_id or 0)
+            if corrected is None or corrected.pk not in reversal_of:
+                problems.append(f"{label}: re-issues row #{row.corrects_id}, which was never reversed")
+            elif row.amount != round_money(corrected.amount, corrected.currency):
+                problems.append(f"{label}: {row.amount} is not row #{corrected.pk} rounded to its minor unit")
+        # Rows booked before minor units were rounded to cents: either rounding is right.
+        expected = {
+            percent_of(row.base_amount, row.rate, row.currency),
+            percent_of(row.base_amount, row.rate, "USD"),
+        }
+        if row.kind == Commission.Kind.COMMISSION and row.amount not in expected:
+            problems.append(f"{label}: {row.amount} is not {row.rate} % of {row.base_amount}")
+        if (
+            row.kind != Commission.Kind.REVERSAL
+            and row.status != Commission.Status.CANCELLED
+            and not can_earn(row.agent)
+        ):
+            problems.append(f"{label}: earned by {row.agent.email}, who is not an agent (staff never earn)")
+        if row.status == Commission.Status.PAID and row.payout_id is None:
+            problems.append(f"{label}: paid without a payout")
+    for deal_id, deal_rows in per_deal.items():
+        commissions = [r for r in deal_rows if r.kind == Commission.Kind.COMMISSION]
+        if len(commissions) > 1:
+            problems.append(f"deal #{deal_id}: {len(commissions)} commissions (one per deal)")
+        live = [r for r in deal_rows if r.kind != Commission.Kind.REVERSAL and r.pk not in reversal_of]
+        if len(live) > 1:
+            problems.append(f"deal #{deal_id}: {len(live)} live earning rows (at most one)")
+        deal = deal_rows[0].deal
+        if deal.status != Deal.Status.WON and live:
+            problems.append(f"deal #{deal_id} is {deal.status} but row #{live[0].pk} was never reversed")
+    paid_rows: dict[int, Decimal] = defaultdict(lambda: ZERO)
+    for row in rows.values():
+        if row.payout_id is not None and row.status == Commission.Status.PAID:
+            paid_rows[row.payout_id] += row.amount
+    for payout in Payout.objects.filter(status=Payout.Status.PAID).order_by("pk"):
+        check.payouts += 1
+        total = paid_rows.get(payout.pk, ZERO)
+        if to_minor_units(total, payout.currency) != to_minor_units(payout.amount, payout.currency):
+            problems.append(
+                f"payout #{payout.pk}: transferred {payout.amount} {payout.currency} "
+                f"but its paid rows add up to {total}"
+            )
+    return check

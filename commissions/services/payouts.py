@@ -349,7 +349,7 @@ def _enqueue(job_id: Any) -> None:
 def execute_payout_run(*, job_id: Any) -> PayoutRun | None:
     """Runs a queued payout job once (a re-delivered task finds it finished and stops)."""
     with transaction.atomic():
-        job = PayoutRun.objects.select_for_update().filter(pk=job_id).select_related("requested_by").first()
+        job = PayoutRun.objects.select_for_update(of=("self",)).filter(pk=job_id).select_related("requested_by").first()
         if job is None or job.status not in PayoutRun.ACTIVE:
             return job
         job.status = PayoutRun.Status.RUNNING

@@ -351,3 +351,42 @@ def test_payout_process_killed_mid_transfer_is_retried_without_paying_twice(sett
     assert payout.status == Payout.Status.PAID and payout.transfer_id == transfers[0]["id"]
     assert [p["payout_id"] for p in report.paid] == [payout.pk]
     assert Commission.objects.get(pk=c.pk).status == "paid"
+
+
+class TransactionCheckingBackend(RecordingBackend):
+    """Fails the test if Stripe would be called inside a transaction (rows locked)."""
+
+    seen: list[bool] = []
+
+    def create_transfer(self, **kwargs):
+        TransactionCheckingBackend.seen.append(connection.in_atomic_block)
+        return super().create_transfer(**kwargs)
+
+    def find_transfer(self, **kwargs):
+        TransactionCheckingBackend.seen.append(connection.in_atomic_block)
+        return super().find_transfer(**kwargs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stripe_is_called_outside_any_transaction(settings):
+    settings.PAYMENTS_BACKEND = "commissions.tests.test_payouts.TransactionCheckingBackend"
+    TransactionCheckingBackend.seen = []
+    agent = UserFactory(role="agent")
+    connect_payout_account(agent)
+    approved_commission(agent, "100.00")
+    report = services.run_payouts()
+    assert len(report.paid) == 1
+    assert TransactionCheckingBackend.seen == [False, False]  # lookup, then the transfer
+
+
+@pytest.mark.django_db
+def test_a_payout_another_run_is_calling_for_is_skipped(two_agents):
+    a, _ = two_agents
+    approved_commission(a, "100.00")
+    services.claim_payouts()
+    payout = Payout.objects.get()
+    with payouts._payout_call_lock(payout.pk) as mine:
+        assert mine
+        outcome, _ = services.settle_payout(payout_id=payout.pk, backend=RecordingBackend())
+    assert outcome == "busy" and RecordingBackend.calls() == []
+    assert services.settle_payout(payout_id=payout.pk, backend=RecordingBackend())[0] == "paid"
