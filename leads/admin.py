@@ -111,6 +111,9 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 class LeadAdminForm(forms.ModelForm):
+    # Read against the lead's country in clean() (national forms allowed), stored as E.164.
+    phone = forms.CharField(required=False, max_length=40, help_text="E.164, or national to the lead's country")
+
     class Meta:
         model = Lead
         fields = [*EDITABLE_FIELDS, "assigned_to", "nurture_sequence"]

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from phonenumber_field.modelfields import PhoneNumberField
 
 
 class LeadQuerySet(models.QuerySet):
@@ -36,7 +37,7 @@ class Lead(models.Model):
     company_name = models.CharField(max_length=200)
     contact_name = models.CharField(max_length=200)
     email = models.EmailField(blank=True, db_index=True)
-    phone = models.CharField(max_length=20, blank=True, db_index=True, help_text="E.164, e.g. +14155550123")
+    phone = PhoneNumberField(max_length=20, blank=True, db_index=True, help_text="E.164, e.g. +14155550123")
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
     timezone = models.CharField(max_length=64, default="UTC")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.OTHER, db_index=True)

@@ -13,6 +13,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
+from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.models import User
 from foodxchange.errors import Conflict, InvalidInput, ServiceUnavailable
@@ -53,6 +54,8 @@ EDITABLE_FIELDS = (
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, PhoneNumber):
+        return value.as_e164
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, Decimal):
