@@ -104,7 +104,17 @@ class ReadOnlyLedgerMixin:
 
 class CommissionInline(ReadOnlyLedgerMixin, admin.TabularInline):
     model = Commission
-    fields = ["id", "kind", "deal", "tier_name", "rate", "amount", "currency", "status", "created_at"]
+    fields = (
+        "id",
+        "kind",
+        "deal",
+        "tier_name",
+        "rate",
+        "amount",
+        "currency",
+        "status",
+        "created_at",
+    )
     readonly_fields = fields
     extra = 0
     show_change_link = True

@@ -327,16 +327,17 @@ def plan_payouts() -> PayoutPlan:
     groups = group_payable(list(payable_rows().select_related("agent")))
     accounts = connected_accounts({agent_id for agent_id, _ in groups})
     for (agent_id, currency), rows in groups.items():
-        entry = {
+        amount = round_money(sum((r.amount for r in rows), ZERO), currency)
+        entry: dict[str, Any] = {
             "agent_id": agent_id,
             "agent": rows[0].agent.email,
             "currency": currency,
-            "amount": round_money(sum((r.amount for r in rows), ZERO), currency),
+            "amount": amount,
             "commission_ids": [r.pk for r in rows],
         }
         if agent_id not in accounts:
             plan.skipped.append({**entry, "reason": "no connected payout account"})
-        elif entry["amount"] <= 0:
+        elif amount <= 0:
             plan.carried_forward.append({**entry, "reason": "clawbacks exceed earnings; carried forward"})
         else:
             plan.payable.append(entry)

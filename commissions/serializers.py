@@ -1,4 +1,5 @@
 from decimal import Decimal
+from typing import Any
 
 from django.urls import reverse
 from rest_framework import serializers
@@ -7,7 +8,7 @@ from commissions.models import Commission, CommissionTier, PayoutRun
 from commissions.selectors import PERIODS
 from foodxchange.api.fields import CurrencyCodeField, ObjectIdField
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
 
 
 class CommissionTierSerializer(serializers.ModelSerializer):

@@ -158,7 +158,13 @@ class LeadEventInline(admin.TabularInline):
     model = LeadEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "actor", "changes", "message"]
+    fields = (
+        "created_at",
+        "kind",
+        "actor",
+        "changes",
+        "message",
+    )
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     verbose_name_plural = "history"
@@ -171,7 +177,11 @@ class LeadNoteInline(admin.TabularInline):
     model = LeadNote
     extra = 0
     can_delete = False
-    fields = ["created_at", "author", "body"]
+    fields = (
+        "created_at",
+        "author",
+        "body",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -183,7 +193,15 @@ class WhatsAppMessageInline(admin.TabularInline):
     fk_name = "lead"
     extra = 0
     can_delete = False
-    fields = ["created_at", "direction", "origin", "template", "body", "status", "error_code"]
+    fields = (
+        "created_at",
+        "direction",
+        "origin",
+        "template",
+        "body",
+        "status",
+        "error_code",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):

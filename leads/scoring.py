@@ -112,5 +112,5 @@ def score_lead(lead: Lead, inputs: ScoreInputs, *, now: datetime) -> tuple[int, 
         {"rule": name, "points": points, "max_points": MAX_POINTS[name], "reason": reason}
         for name, (points, reason) in results.items()
     ]
-    total = max(0, min(100, sum(rule["points"] for rule in rules)))
+    total = max(0, min(100, sum(int(str(rule["points"])) for rule in rules)))
     return total, {"total": total, "rules": rules, "computed_at": now.isoformat()}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Lower
@@ -82,7 +83,7 @@ def lead_messages(lead: Lead) -> QuerySet[WhatsAppMessage]:
     return lead.messages.select_related("template").order_by("-created_at", "-id")
 
 
-def leads_analytics(user) -> dict:
+def leads_analytics(user: User) -> dict[str, Any]:
     """Counts by status and source, conversion, average score and open pipeline value
     over the leads ``user`` can see."""
     leads = visible_leads(user)

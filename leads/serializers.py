@@ -29,7 +29,7 @@ class LeadInputSerializer(serializers.Serializer):
         max_length=64,
         help_text="IANA zone for quiet hours; guessed from the phone number when left out, else UTC",
     )
-    source = serializers.ChoiceField(choices=Lead.Source.choices)
+    source: Any = serializers.ChoiceField(choices=Lead.Source.choices)
     specialization = serializers.PrimaryKeyRelatedField(
         queryset=Specialization.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
@@ -71,7 +71,7 @@ class LeadInputSerializer(serializers.Serializer):
 class LeadUpdateSerializer(LeadInputSerializer):
     """PUT replaces the editable fields; PATCH (partial) changes only those sent."""
 
-    status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
+    status: Any = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
 
 
 class UserSummarySerializer(serializers.Serializer):
@@ -96,7 +96,7 @@ class ScoreBreakdownSerializer(serializers.Serializer):
 class LeadSerializer(serializers.ModelSerializer):
     assigned_to = UserSummarySerializer(read_only=True, allow_null=True)
     created_by = UserSummarySerializer(read_only=True, allow_null=True)
-    specialization = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    specialization: Any = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     specialization_id = serializers.IntegerField(read_only=True, allow_null=True)
     score_breakdown = serializers.SerializerMethodField()
     whatsapp_opted_out = serializers.SerializerMethodField()
@@ -146,8 +146,8 @@ class LeadSerializer(serializers.ModelSerializer):
 
 
 class LeadListQuerySerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
-    source = serializers.ChoiceField(choices=Lead.Source.choices, required=False)
+    status: Any = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
+    source: Any = serializers.ChoiceField(choices=Lead.Source.choices, required=False)
     min_score = serializers.IntegerField(min_value=0, max_value=100, required=False)
     q = serializers.CharField(required=False, max_length=100)
     assigned_to = ObjectIdField(required=False)
@@ -238,7 +238,7 @@ class WhatsAppInputSerializer(serializers.Serializer):
 
 
 class WhatsAppMessageSerializer(serializers.ModelSerializer):
-    template = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    template: Any = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = WhatsAppMessage
@@ -278,7 +278,7 @@ class ImportDuplicateSerializer(serializers.Serializer):
 class ImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     duplicates = serializers.IntegerField()
-    errors = ImportErrorSerializer(many=True)
+    errors: Any = ImportErrorSerializer(many=True)
     duplicate_rows = ImportDuplicateSerializer(many=True)
 
 

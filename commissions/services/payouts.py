@@ -110,7 +110,8 @@ def claim_payouts(
         accounts = selectors.connected_accounts({agent_id for agent_id, _ in groups})
         for (agent_id, currency), group in groups.items():
             amount = round_money(sum((r.amount for r in group), Decimal("0")), currency)
-            entry = {
+            commission_ids = [r.pk for r in group]
+            entry: dict[str, Any] = {
                 "agent_id": agent_id,
                 "agent": group[0].agent.email,
                 "currency": currency,
@@ -131,7 +132,7 @@ def claim_payouts(
                 stripe_account_id=account.stripe_account_id,
                 created_by=actor if getattr(actor, "is_authenticated", False) else None,
             )
-            Commission.objects.filter(pk__in=entry["commission_ids"]).update(payout=payout)
+            Commission.objects.filter(pk__in=commission_ids).update(payout=payout)
             record_audit(
                 actor=actor,
                 action="commissions.payout.created",

@@ -198,7 +198,7 @@ def import_leads_csv(
     agent: User | None = None,
     name: str = "",
     progress: Callable[[int], None] | None = None,
-    request=None,
+    request: Any = None,
 ) -> ImportResult:
     """Imports the leads in ``file``. ``agent`` receives them (default: the actor when
     an agent). ``progress(n)`` is called after each committed chunk of n rows. Rows are numbered

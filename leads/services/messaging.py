@@ -29,7 +29,15 @@ STATUS_PATH = "/api/v1/webhooks/twilio/status"
 
 M = WhatsAppMessage.Status
 # Callbacks can arrive out of order: a status only ever moves forward.
-STATUS_RANK = {M.QUEUED: 0, M.SENDING: 1, M.SENT: 2, M.DELIVERED: 3, M.READ: 4, M.UNDELIVERED: 5, M.FAILED: 5}
+STATUS_RANK: dict[str, int] = {
+    M.QUEUED: 0,
+    M.SENDING: 1,
+    M.SENT: 2,
+    M.DELIVERED: 3,
+    M.READ: 4,
+    M.UNDELIVERED: 5,
+    M.FAILED: 5,
+}
 PROVIDER_STATUS = {
     "accepted": M.SENT,
     "scheduled": M.SENT,

@@ -35,9 +35,9 @@ def in_quiet_hours(lead: Lead, now: dt.datetime) -> bool:
     try:
         zone = zoneinfo.ZoneInfo(lead.timezone or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.UTC
+        zone = zoneinfo.ZoneInfo("UTC")
     hour = now.astimezone(zone).hour
-    start, end = settings.LEADS_QUIET_HOURS_START, settings.LEADS_QUIET_HOURS_END
+    start, end = int(settings.LEADS_QUIET_HOURS_START), int(settings.LEADS_QUIET_HOURS_END)
     if start == end:
         return False
     return start <= hour < end if start < end else hour >= start or hour < end

@@ -71,7 +71,9 @@ def _field_value(lead: Lead, name: str) -> Any:
     )
 
 
-def record_event(*, lead: Lead, kind: str, actor=None, changes: dict | None = None, message: str = "") -> LeadEvent:
+def record_event(
+    *, lead: Lead, kind: str, actor: User | None = None, changes: dict[str, Any] | None = None, message: str = ""
+) -> LeadEvent:
     """Appends one history row. ``changes`` maps a field to ``(before, after)``."""
     return LeadEvent.objects.create(
         lead=lead,
@@ -106,7 +108,7 @@ def _ensure_unique_contact(*, email: str, phone: str, exclude_id: int | None = N
         raise DuplicateLead(duplicate[0])
 
 
-def _save_unique(lead: Lead, *, email: str, phone: str, **kwargs) -> None:
+def _save_unique(lead: Lead, *, email: str, phone: str, **kwargs: Any) -> None:
     """Saves; the unique live email/phone constraints turn a concurrent duplicate into
     a DuplicateLead instead of a 500."""
     try:
@@ -138,7 +140,7 @@ def create_lead(
     *,
     actor: User | None,
     data: dict[str, Any],
-    request=None,
+    request: Any = None,
     check_duplicates: bool = True,
     supply: dict[int, int] | None = None,
     bulk: bool = False,
@@ -164,7 +166,7 @@ def _create(
     *,
     actor: User | None,
     data: dict[str, Any],
-    request,
+    request: Any,
     check_duplicates: bool,
     supply: dict[int, int] | None,
     bulk: bool,
@@ -184,7 +186,7 @@ def _create(
             supply = selectors.verified_expert_counts({lead.specialization_id})
         # Scored before the insert (one write): a new lead has no messages or notes yet.
         inputs = scoring.ScoreInputs(
-            verified_experts=(supply or {}).get(lead.specialization_id, 0), inbound_messages=0, notes=0
+            verified_experts=(supply or {}).get(lead.specialization_id or 0, 0), inbound_messages=0, notes=0
         )
         lead.score, lead.score_breakdown = scoring.score_lead(lead, inputs, now=timezone.now())
         lead.save()
@@ -205,7 +207,7 @@ def _create(
     return lead
 
 
-def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any], request=None) -> Lead:
+def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any], request: Any = None) -> Lead:
     """Applies ``changes`` (validated field values). A status change must be an allowed
     transition; every changed field is recorded with its before/after values."""
     with transaction.atomic():
@@ -257,7 +259,7 @@ def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any], requ
     return lead
 
 
-def delete_lead(*, lead: Lead, actor: User | None, request=None) -> None:
+def delete_lead(*, lead: Lead, actor: User | None, request: Any = None) -> None:
     """Soft delete: the row and its history stay for staff; the API no longer shows it."""
     with transaction.atomic():
         lead = _lock(lead)
@@ -277,7 +279,7 @@ def delete_lead(*, lead: Lead, actor: User | None, request=None) -> None:
         )
 
 
-def assign_lead(*, lead: Lead, agent: User, actor: User | None, request=None) -> Lead:
+def assign_lead(*, lead: Lead, agent: User, actor: User | None, request: Any = None) -> Lead:
     """Hands the lead to ``agent`` and notifies them (in-app now, pushed after commit)."""
     if not is_agent(agent):
         raise InvalidInput("Leads can only be assigned to an active agent.", field="agent_id")
@@ -415,7 +417,7 @@ def _score_inputs(lead: Lead, supply: dict[int, int] | None = None) -> scoring.S
         ids = {lead.specialization_id} if lead.specialization_id else set()
         supply = selectors.verified_expert_counts(ids) if ids else {}
     return scoring.ScoreInputs(
-        verified_experts=supply.get(lead.specialization_id, 0),
+        verified_experts=supply.get(lead.specialization_id or 0, 0),
         inbound_messages=lead.messages.filter(direction=WhatsAppMessage.Direction.INBOUND).count(),
         notes=lead.lead_notes.count(),
     )
