@@ -21,7 +21,7 @@ COMPLETENESS_FIELDS = {
     "notes": 2,
 }
 # (minimum estimated value in the base currency, points). Other currencies are converted
-# with the marketplace's rate table (COMMISSION_FX_RATES); without a rate the value is
+# with the marketplace FX table (FxRate rows in force); without a rate the value is
 # compared as it is, and the reason says so.
 BUDGET_BANDS = [(Decimal("50000"), 25), (Decimal("10000"), 18), (Decimal("2000"), 10), (Decimal("0.01"), 5)]
 # (minimum verified experts in the lead's specialization, points)
