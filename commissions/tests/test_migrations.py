@@ -1,5 +1,6 @@
 """Data kept across the migrations that move ``Deal`` and fix minor units."""
 
+import datetime as dt
 from decimal import Decimal
 from importlib import import_module
 
@@ -13,6 +14,7 @@ from django.db.migrations.executor import MigrationExecutor
 from accounts.tests.factories import UserFactory
 from commissions.models import Commission, Deal, Payout
 from commissions.tests.factories import LeadFactory, make_deal
+from foodxchange.models import FxRate
 
 BEFORE_MOVE = [
     ("commissions", "0002_seed_tiers_and_ledger_guard"),
@@ -31,6 +33,10 @@ def test_a_database_migrated_before_the_move_keeps_its_deals_and_commissions():
     executor.migrate(BEFORE_MOVE)
     try:
         old = executor.loader.project_state(BEFORE_MOVE).apps
+        # The seeded rate (an earlier transactional test may have flushed the seed).
+        FxRate.objects.get_or_create(
+            currency="EUR", valid_from=dt.datetime(2026, 1, 1, tzinfo=dt.UTC), defaults={"rate": Decimal("1.08")}
+        )
         User = old.get_model("accounts", "User")
         agent = User.objects.create(email="old-agent@example.com", role="agent", password="!")
         lead = old.get_model("leads", "Lead").objects.create(

@@ -379,14 +379,33 @@ def test_stripe_is_called_outside_any_transaction(settings):
     assert TransactionCheckingBackend.seen == [False, False]  # lookup, then the transfer
 
 
-@pytest.mark.django_db
-def test_a_payout_another_run_is_calling_for_is_skipped(two_agents):
-    a, _ = two_agents
-    approved_commission(a, "100.00")
+@pytest.mark.django_db(transaction=True)
+def test_a_payout_another_run_is_calling_for_is_skipped():
+    from django.db import connections
+
+    agent = UserFactory(role="agent")
+    connect_payout_account(agent)
+    approved_commission(agent, "100.00")
     services.claim_payouts()
     payout = Payout.objects.get()
-    with payouts._payout_call_lock(payout.pk) as mine:
-        assert mine
+    held, release = threading.Event(), threading.Event()
+
+    def other_run():  # another worker, on its own database session, calling Stripe right now
+        try:
+            with payouts._payout_call_lock(payout.pk) as acquired:
+                assert acquired
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=other_run)
+    worker.start()
+    assert held.wait(10)
+    try:
         outcome, _ = services.settle_payout(payout_id=payout.pk, backend=RecordingBackend())
+    finally:
+        release.set()
+        worker.join(10)
     assert outcome == "busy" and RecordingBackend.calls() == []
     assert services.settle_payout(payout_id=payout.pk, backend=RecordingBackend())[0] == "paid"
