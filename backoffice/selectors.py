@@ -10,10 +10,10 @@ from django.utils import timezone
 
 from accounts.models import User
 from backups.models import Backup
-from commissions.models import Commission
+from commissions.models import Commission, Deal
 from experts.models import ExpertProfile, VerificationRequest
 from foodxchange.money import round_money
-from leads.models import Deal, Lead
+from leads.models import Lead
 from leads.selectors import leads_analytics
 from realtime.models import Notification
 

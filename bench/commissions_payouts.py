@@ -87,8 +87,8 @@ def seed(agents: int, deals_per_agent: int):
     from django.utils import timezone
 
     from accounts.tests.factories import UserFactory
-    from commissions.models import AgentPayoutAccount
-    from leads.models import Deal, Lead
+    from commissions.models import AgentPayoutAccount, Deal
+    from leads.models import Lead
 
     users = [
         UserFactory(role="agent", email=f"agent{i}@bench.example", first_name=f"Agent{i % 37}", last_name="Bench")
@@ -118,6 +118,9 @@ def seed(agents: int, deals_per_agent: int):
             value=Decimal(1000 + (i * 7919) % 9000) + Decimal("0.33"),
             currency="USD",
             closed_at=now,
+            base_value=Decimal(1000 + (i * 7919) % 9000) + Decimal("0.33"),
+            base_currency="USD",
+            fx_rate=Decimal("1"),
         )
         for i, lead in enumerate(leads)
     )

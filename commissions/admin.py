@@ -5,15 +5,25 @@ refund / cancel action that reverses a commission."""
 from django.contrib import admin, messages
 from django.db.models import Sum
 
-from commissions import services
-from commissions.models import AgentPayoutAccount, AgentTier, Commission, CommissionTier, Payout
+from commissions import selectors, services
+from commissions.models import AgentPayoutAccount, AgentTier, Commission, CommissionTier, Deal, Payout, PayoutRun
 from commissions.payments import get_transfer_backend
-from foodxchange.services import record_audit
-from leads.models import Deal
+from foodxchange.admin import StaffAreaAdmin
+from foodxchange.api.permissions import has_staff_area
+from foodxchange.errors import DomainError, message_of
+
+
+class FinanceAdmin(StaffAreaAdmin):
+    """Money pages: staff with the finance area see and act; nobody else does."""
+
+    view_area = "finance"
+
+    def has_finance_permission(self, request) -> bool:
+        return has_staff_area(request.user, "finance")
 
 
 @admin.register(CommissionTier)
-class CommissionTierAdmin(admin.ModelAdmin):
+class CommissionTierAdmin(FinanceAdmin):
     list_display = ["name", "rate", "min_volume", "agent_count", "updated_at"]
     list_editable = ["rate", "min_volume"]
     search_fields = ["name"]
@@ -28,23 +38,11 @@ class CommissionTierAdmin(admin.ModelAdmin):
         return obj.agents.count()
 
     def save_model(self, request, obj, form, change):
-        before = None
-        if change:
-            old = CommissionTier.objects.get(pk=obj.pk)
-            before = {"name": old.name, "rate": str(old.rate), "min_volume": str(old.min_volume)}
-        super().save_model(request, obj, form, change)
-        record_audit(
-            actor=request.user,
-            action="commissions.tier.edited" if change else "commissions.tier.created",
-            target=obj,
-            before=before,
-            after={"name": obj.name, "rate": str(obj.rate), "min_volume": str(obj.min_volume)},
-            request=request,
-        )
+        services.save_tier(tier=obj, actor=request.user, request=request)
 
 
 @admin.register(AgentTier)
-class AgentTierAdmin(admin.ModelAdmin):
+class AgentTierAdmin(FinanceAdmin):
     list_display = ["agent", "tier", "volume", "computed_at", "changed_at"]
     list_filter = ["tier"]
     search_fields = ["agent__email", "agent__first_name", "agent__last_name"]
@@ -55,7 +53,7 @@ class AgentTierAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
-    @admin.action(description="Recompute tier now")
+    @admin.action(description="Recompute tier now", permissions=["finance"])
     def recompute(self, request, queryset):
         changed = 0
         for row in queryset.select_related("agent"):
@@ -67,11 +65,28 @@ class AgentTierAdmin(admin.ModelAdmin):
 
 
 @admin.register(AgentPayoutAccount)
-class AgentPayoutAccountAdmin(admin.ModelAdmin):
+class AgentPayoutAccountAdmin(FinanceAdmin):
     list_display = ["agent", "stripe_account_id", "is_active", "updated_at"]
     list_filter = ["is_active"]
     search_fields = ["agent__email", "stripe_account_id"]
     raw_id_fields = ["agent"]
+
+    def save_model(self, request, obj, form, change):
+        services.save_payout_account(account=obj, actor=request.user, request=request)
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        original_clean = form.clean
+
+        def clean(self):
+            cleaned = original_clean(self)
+            agent = cleaned.get("agent")
+            if agent is not None and not selectors.can_earn(agent):
+                self.add_error("agent", "Only agents have payout accounts (staff never earn commissions).")
+            return cleaned
+
+        form.clean = clean
+        return form
 
 
 class ReadOnlyLedgerMixin:
@@ -89,14 +104,24 @@ class ReadOnlyLedgerMixin:
 
 class CommissionInline(ReadOnlyLedgerMixin, admin.TabularInline):
     model = Commission
-    fields = ["id", "kind", "deal", "tier_name", "rate", "amount", "currency", "status", "created_at"]
+    fields = (
+        "id",
+        "kind",
+        "deal",
+        "tier_name",
+        "rate",
+        "amount",
+        "currency",
+        "status",
+        "created_at",
+    )
     readonly_fields = fields
     extra = 0
     show_change_link = True
 
 
 @admin.register(Commission)
-class CommissionAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
+class CommissionAdmin(ReadOnlyLedgerMixin, FinanceAdmin):
     list_display = [
         "id",
         "agent",
@@ -116,7 +141,7 @@ class CommissionAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
     list_select_related = ["agent", "deal", "deal__lead", "payout"]
     actions = ["approve"]
 
-    @admin.action(description="Approve selected pending commissions")
+    @admin.action(description="Approve selected pending commissions", permissions=["finance"])
     def approve(self, request, queryset):
         result = services.approve_commissions(
             ids=queryset.values_list("pk", flat=True), actor=request.user, request=request
@@ -141,7 +166,7 @@ class CommissionAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
 
 
 @admin.register(Payout)
-class PayoutAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
+class PayoutAdmin(ReadOnlyLedgerMixin, FinanceAdmin):
     list_display = ["id", "agent", "amount", "currency", "status", "transfer_id", "attempts", "created_at", "paid_at"]
     list_filter = ["status", "currency", "created_at"]
     search_fields = ["agent__email", "transfer_id", "idempotency_key", "stripe_account_id"]
@@ -165,7 +190,7 @@ class PayoutAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
         "paid_at",
     ]
 
-    @admin.action(description="Retry selected pending payouts (same idempotency key)")
+    @admin.action(description="Retry selected pending payouts (same idempotency key)", permissions=["finance"])
     def settle_pending(self, request, queryset):
         backend = get_transfer_backend()
         outcomes: dict[str, int] = {}
@@ -178,15 +203,27 @@ class PayoutAdmin(ReadOnlyLedgerMixin, admin.ModelAdmin):
         self.message_user(request, f"Payout retry: {summary}.", messages.INFO)
 
 
-class DealAdmin(admin.ModelAdmin):
+class DealAdmin(FinanceAdmin):
     """Deals with the refund / cancel actions that reverse their commission."""
 
-    list_display = ["id", "lead", "agent", "value", "currency", "status", "closed_at"]
+    list_display = ["id", "lead", "agent", "value", "currency", "base_value", "fx_rate", "status", "closed_at"]
     list_filter = ["status", "currency", "closed_at"]
     search_fields = ["lead__company_name", "agent__email", "=id"]
     date_hierarchy = "closed_at"
     list_select_related = ["lead", "agent"]
-    readonly_fields = ["lead", "agent", "value", "currency", "status", "closed_at", "created_by"]
+    readonly_fields = [
+        "lead",
+        "agent",
+        "value",
+        "currency",
+        "base_value",
+        "base_currency",
+        "fx_rate",
+        "fx_rate_valid_from",
+        "status",
+        "closed_at",
+        "created_by",
+    ]
     inlines = [CommissionInline]
     actions = ["refund", "cancel"]
 
@@ -202,7 +239,11 @@ class DealAdmin(admin.ModelAdmin):
     def _close(self, request, queryset, status: str):
         reversed_count = 0
         for deal in queryset.filter(status=Deal.Status.WON):
-            reversal = services.close_deal(deal=deal, status=status, actor=request.user, request=request)
+            try:
+                reversal = services.close_deal(deal=deal, status=status, actor=request.user, request=request)
+            except DomainError as exc:
+                self.message_user(request, f"Deal #{deal.pk}: {message_of(exc)}", messages.ERROR)
+                continue
             reversed_count += reversal is not None
         self.message_user(
             request,
@@ -210,11 +251,11 @@ class DealAdmin(admin.ModelAdmin):
             messages.SUCCESS,
         )
 
-    @admin.action(description="Refund: mark refunded and reverse the commission")
+    @admin.action(description="Refund: mark refunded and reverse the commission", permissions=["finance"])
     def refund(self, request, queryset):
         self._close(request, queryset, Deal.Status.REFUNDED)
 
-    @admin.action(description="Cancel: mark cancelled and reverse the commission")
+    @admin.action(description="Cancel: mark cancelled and reverse the commission", permissions=["finance"])
     def cancel(self, request, queryset):
         self._close(request, queryset, Deal.Status.CANCELLED)
 
@@ -222,3 +263,13 @@ class DealAdmin(admin.ModelAdmin):
 # Deals are registered here rather than in leads: refunding or cancelling a deal must
 # go through the reversal service, never a bare status edit.
 admin.site.register(Deal, DealAdmin)
+
+
+@admin.register(PayoutRun)
+class PayoutRunAdmin(ReadOnlyLedgerMixin, FinanceAdmin):
+    """Payout jobs requested through the API, with what each paid."""
+
+    list_display = ["id", "status", "requested_by", "created_at", "started_at", "finished_at"]
+    list_filter = ["status", "created_at"]
+    search_fields = ["=id", "requested_by__email"]
+    readonly_fields = ["id", "status", "requested_by", "created_at", "started_at", "finished_at", "report", "error"]

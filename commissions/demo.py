@@ -7,8 +7,8 @@ from django.db import transaction
 
 from accounts.models import User
 from commissions import services
-from commissions.models import AgentPayoutAccount, Commission
-from leads.models import Deal, Lead
+from commissions.models import AgentPayoutAccount, Commission, Deal
+from leads.models import Lead
 
 DEMO_AGENT_EMAIL = "agent@demo.foodxchange.local"
 EXTRA_AGENTS = [
@@ -52,7 +52,9 @@ def seed(*, stdout, **options) -> None:
         lead_email = f"commission-demo-{index}@demo.foodxchange.local"
         if Lead.objects.filter(email=lead_email).exists():
             continue
-        agent = _agent(email)
+        deal_agent = _agent(email)
+        if deal_agent is None:
+            continue
         with transaction.atomic():
             lead = Lead.objects.create(
                 company_name=company,
@@ -60,16 +62,16 @@ def seed(*, stdout, **options) -> None:
                 email=lead_email,
                 country="NL",
                 status=Lead.Status.WON,
-                created_by=agent,
-                assigned_to=agent,
+                created_by=deal_agent,
+                assigned_to=deal_agent,
                 estimated_value=Decimal(value),
                 currency=currency,
             )
-            deal = Deal.objects.create(
-                lead=lead, agent=agent, value=Decimal(value), currency=currency, created_by=agent
+            deal = services.book_deal(
+                lead=lead, agent=deal_agent, value=Decimal(value), currency=currency, actor=deal_agent
             )
             commission = services.record_commission_for_deal(deal=deal)
-            if state in ("approved", "paid"):
+            if commission is not None and state in ("approved", "paid"):
                 services.approve_commissions(ids=[commission.pk], actor=admin)
             if state == "refunded":
                 services.close_deal(deal=deal, status=Deal.Status.REFUNDED, actor=admin, reason="Demo refund")

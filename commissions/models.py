@@ -25,9 +25,46 @@ DEFAULT_TIERS = (
 )
 
 
+class Deal(models.Model):
+    """What a converted lead closed for: the aggregate the commission ledger hangs off.
+    One per lead. Its value in the base currency and the FX rate used are frozen at
+    close, so tier volumes never move when the FX table gets a newer rate."""
+
+    class Status(models.TextChoices):
+        WON = "won", "Won"
+        REFUNDED = "refunded", "Refunded"
+        CANCELLED = "cancelled", "Cancelled"
+
+    lead = models.OneToOneField("leads.Lead", on_delete=models.PROTECT, related_name="deal")
+    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="deals")
+    value = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    currency = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WON, db_index=True)
+    closed_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    base_value = models.DecimalField(
+        max_digits=16,
+        decimal_places=2,
+        null=True,
+        blank=True,
+        help_text="Value in the base currency at close; empty when the FX table had no rate then",
+    )
+    base_currency = models.CharField(max_length=3, blank=True)
+    fx_rate = models.DecimalField(
+        max_digits=20, decimal_places=10, null=True, blank=True, help_text="Base-currency value of one unit at close"
+    )
+    fx_rate_valid_from = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-closed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.lead.company_name}: {self.value} {self.currency}"
+
+
 class CommissionTier(models.Model):
     """A commission rate reached once an agent's trailing converted deal value (in the
-    base currency, COMMISSION_BASE_CURRENCY) is at least ``min_volume``."""
+    base currency, BASE_CURRENCY) is at least ``min_volume``."""
 
     name = models.CharField(max_length=50, unique=True)
     rate = models.DecimalField(
@@ -121,6 +158,7 @@ class Commission(models.Model):
     class Kind(models.TextChoices):
         COMMISSION = "commission", "Commission"
         REVERSAL = "reversal", "Reversal (clawback)"
+        CORRECTION = "correction", "Corrected re-issue"
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending approval"
@@ -140,6 +178,7 @@ class Commission(models.Model):
         "deal_id",
         "kind",
         "reverses_id",
+        "corrects_id",
         "tier_id",
         "tier_name",
         "rate",
@@ -150,10 +189,18 @@ class Commission(models.Model):
     )
 
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="commissions")
-    deal = models.ForeignKey("leads.Deal", on_delete=models.PROTECT, related_name="commissions")
+    deal = models.ForeignKey(Deal, on_delete=models.PROTECT, related_name="commissions")
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.COMMISSION, db_index=True)
     reverses = models.OneToOneField(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversal", help_text="The row undone"
+    )
+    corrects = models.OneToOneField(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="correction",
+        help_text="The reversed row this one re-issues with corrected money",
     )
     tier = models.ForeignKey(CommissionTier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     tier_name = models.CharField(max_length=50, help_text="Tier at conversion time (kept if the tier is renamed)")
@@ -179,8 +226,9 @@ class Commission(models.Model):
             # The heart of idempotency: one commission per deal, however often it converts.
             models.UniqueConstraint(fields=["deal"], condition=Q(kind="commission"), name="commission_one_per_deal"),
             models.CheckConstraint(
-                condition=(Q(kind="commission", amount__gte=0, reverses__isnull=True))
-                | (Q(kind="reversal", amount__lte=0, reverses__isnull=False)),
+                condition=(Q(kind="commission", amount__gte=0, reverses__isnull=True, corrects__isnull=True))
+                | (Q(kind="reversal", amount__lte=0, reverses__isnull=False, corrects__isnull=True))
+                | (Q(kind="correction", amount__gte=0, reverses__isnull=True, corrects__isnull=False)),
                 name="commission_sign_matches_kind",
             ),
             models.CheckConstraint(
@@ -219,12 +267,43 @@ class Commission(models.Model):
         return instance
 
 
+class PayoutRun(models.Model):
+    """A requested payout run (the job ``POST /commissions/payout`` answers with) and,
+    once it ran, what it paid."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    ACTIVE = (Status.QUEUED, Status.RUNNING)
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.QUEUED, db_index=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    report = models.JSONField(default=dict, blank=True)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        verbose_name = "payout run"
+
+    def __str__(self) -> str:
+        return f"Payout run {self.pk} ({self.status})"
+
+
 class Payout(models.Model):
     """One transfer to one agent in one currency, and the ledger rows it settles.
 
-    The row is committed (with its rows claimed) before Stripe is called, so a run
-    killed mid-way leaves a pending payout that the next run retries with the very
-    same idempotency key."""
+    The row is committed (with its rows claimed) before Stripe is called, and Stripe is
+    called outside any transaction, so a run killed mid-way leaves a pending payout that
+    the next run retries with the very same idempotency key."""
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending (transfer not confirmed yet)"

@@ -64,7 +64,7 @@ class StripeBackend:
         if not settings.STRIPE_SECRET_KEY:
             raise PaymentsNotConfigured("PAYMENTS_BACKEND=stripe needs STRIPE_SECRET_KEY.")
         self._stripe = stripe
-        base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+        base: Any = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
         # The SDK retries network failures itself, re-sending the same idempotency key.
         self._client = stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=2)
 
@@ -199,10 +199,11 @@ class RecordingBackend:
         return None
 
 
-BACKENDS = {"stripe": StripeBackend, "console": ConsoleBackend, "recording": RecordingBackend}
+BACKENDS: dict[str, Any] = {"stripe": StripeBackend, "console": ConsoleBackend, "recording": RecordingBackend}
 
 
 def get_transfer_backend() -> TransferBackend:
     name = settings.PAYMENTS_BACKEND
     cls = BACKENDS.get(name) or import_string(name)
-    return cls()
+    backend: TransferBackend = cls()
+    return backend

@@ -1,12 +1,14 @@
 from decimal import Decimal
+from typing import Any
 
+from django.urls import reverse
 from rest_framework import serializers
 
-from commissions.models import Commission, CommissionTier
+from commissions.models import Commission, CommissionTier, PayoutRun
 from commissions.selectors import PERIODS
 from foodxchange.api.fields import CurrencyCodeField, ObjectIdField
 
-MONEY = {"max_digits": 16, "decimal_places": 2}
+MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
 
 
 class CommissionTierSerializer(serializers.ModelSerializer):
@@ -180,3 +182,28 @@ class CommissionPayoutReportSerializer(serializers.Serializer):
     retry_later = CommissionPayoutLineSerializer(many=True)
     skipped = CommissionPayoutLineSerializer(many=True, help_text="Agents without a connected payout account")
     carried_forward = CommissionPayoutLineSerializer(many=True, help_text="Clawbacks exceed earnings")
+
+
+class PayoutJobSerializer(serializers.ModelSerializer):
+    requested_by = serializers.IntegerField(source="requested_by_id", read_only=True, allow_null=True)
+    status_url = serializers.SerializerMethodField(help_text="Poll this for the job's status")
+
+    class Meta:
+        model = PayoutRun
+        fields = [
+            "id",
+            "status",
+            "status_url",
+            "requested_by",
+            "created_at",
+            "started_at",
+            "finished_at",
+            "report",
+            "error",
+        ]
+        read_only_fields = fields
+
+    def get_status_url(self, job: PayoutRun) -> str:
+        path = reverse("commissions-payout-job", args=[job.pk])
+        request = self.context.get("request")
+        return request.build_absolute_uri(path) if request is not None else path

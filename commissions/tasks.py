@@ -17,3 +17,10 @@ def run_monthly_payouts() -> dict[str, int]:
     return {
         name: len(getattr(report, name)) for name in ("paid", "failed", "retry_later", "skipped", "carried_forward")
     }
+
+
+# A re-delivered task finds its job finished and does nothing.
+@shared_task(acks_late=True)
+def run_payout_job(job_id: str) -> str | None:
+    job = services.execute_payout_run(job_id=job_id)
+    return job.status if job else None

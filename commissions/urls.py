@@ -11,5 +11,6 @@ urlpatterns = [
     path("commissions/analytics", views.AnalyticsView.as_view(), name="commissions-analytics"),
     path("commissions/approve", views.ApproveView.as_view(), name="commissions-approve"),
     path("commissions/payout", views.PayoutView.as_view(), name="commissions-payout"),
+    path("commissions/payout/jobs/<uuid:job_id>", views.PayoutJobView.as_view(), name="commissions-payout-job"),
     path("commissions/tiers", views.TierListView.as_view(), name="commissions-tiers"),
 ]

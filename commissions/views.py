@@ -1,8 +1,7 @@
-from dataclasses import asdict
-
 import django_filters
 from django.contrib.auth import get_user_model
 from drf_spectacular.utils import extend_schema
+from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import IsAuthenticated
@@ -10,8 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from commissions import selectors, services
-from commissions.models import Commission, CommissionTier
-from commissions.payments import PaymentsNotConfigured
+from commissions.models import Commission, CommissionTier, PayoutRun
 from commissions.serializers import (
     CommissionAnalyticsQuerySerializer,
     CommissionAnalyticsSerializer,
@@ -26,14 +24,16 @@ from commissions.serializers import (
     CommissionPayoutRequestSerializer,
     CommissionSerializer,
     CommissionTierSerializer,
+    PayoutJobSerializer,
 )
 from foodxchange.api import filters as api_filters
-from foodxchange.api.errors import ServiceUnavailable
 from foodxchange.api.fields import MAX_OBJECT_ID
-from foodxchange.api.permissions import IsAdmin, IsAgent, IsAgentOrAdmin, is_admin
+from foodxchange.api.permissions import IsAgent, IsFinanceStaff, is_admin, role_permission
 from foodxchange.api.schema import error_responses
 
 TAGS = ["commissions"]
+# Staff read and act on the ledger with the finance area (approvals, payouts, refunds).
+IsAgentOrFinanceStaff = role_permission("agent", staff_area="finance")
 
 
 def _agent_for(request, agent_id: int | None, *, required_for_admin: bool):
@@ -84,7 +84,7 @@ class DashboardView(APIView):
 class HistoryView(ListAPIView):
     """Ledger rows, newest first: an agent's own, or everyone's for staff."""
 
-    permission_classes = [IsAgentOrAdmin]
+    permission_classes = [IsAgentOrFinanceStaff]
     serializer_class = CommissionSerializer
     filterset_class = LedgerFilter
 
@@ -116,7 +116,7 @@ class PendingView(HistoryView):
 
 
 class CalculateView(APIView):
-    permission_classes = [IsAgentOrAdmin]
+    permission_classes = [IsAgentOrFinanceStaff]
 
     @extend_schema(
         tags=TAGS,
@@ -134,7 +134,7 @@ class CalculateView(APIView):
 
 
 class LeaderboardView(APIView):
-    permission_classes = [IsAgentOrAdmin]
+    permission_classes = [IsAgentOrFinanceStaff]
 
     @extend_schema(
         tags=TAGS,
@@ -154,7 +154,7 @@ class LeaderboardView(APIView):
 
 
 class AnalyticsView(APIView):
-    permission_classes = [IsAgentOrAdmin]
+    permission_classes = [IsAgentOrFinanceStaff]
 
     @extend_schema(
         tags=TAGS,
@@ -173,7 +173,7 @@ class AnalyticsView(APIView):
 
 
 class ApproveView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsFinanceStaff]
 
     @extend_schema(
         tags=TAGS,
@@ -190,18 +190,28 @@ class ApproveView(APIView):
         return Response(CommissionApproveResponseSerializer(result).data)
 
 
+def _job_body(request, job: PayoutRun) -> dict:
+    return PayoutJobSerializer(job, context={"request": request}).data
+
+
 class PayoutView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsFinanceStaff]
 
     @extend_schema(
         tags=TAGS,
         summary="Pay every approved, unpaid commission (one transfer per agent and currency)",
-        description="Exactly once: rows are claimed under a row lock before any transfer, and each "
-        "transfer carries the idempotency key stored on its payout, so a concurrent or retried "
-        "call pays nothing twice. Agents without a connected payout account are reported under "
-        "`skipped`.",
+        description="Runs as a job: answers 202 with the job and its `status_url` (while a run is queued "
+        "or running, that same job). Exactly once: rows are claimed into payouts before any "
+        "transfer, each transfer carries the idempotency key stored on its payout and Stripe is "
+        "called outside any transaction, so a concurrent or retried run pays nothing twice. "
+        "`dry_run: true` answers 200 with what a run would pay, changing nothing. Agents without "
+        "a connected payout account are reported under `skipped`.",
         request=CommissionPayoutRequestSerializer,
-        responses={200: CommissionPayoutReportSerializer, **error_responses(400, 401, 403, 503)},
+        responses={
+            200: CommissionPayoutReportSerializer,
+            202: PayoutJobSerializer,
+            **error_responses(400, 401, 403, 503),
+        },
     )
     def post(self, request):
         serializer = CommissionPayoutRequestSerializer(data=request.data)
@@ -216,13 +226,24 @@ class PayoutView(APIView):
                 "skipped": plan.skipped,
                 "carried_forward": plan.carried_forward,
             }
-        else:
-            try:
-                report = services.run_payouts(actor=request.user, request=request)
-            except PaymentsNotConfigured as exc:
-                raise ServiceUnavailable(f"Payouts are not configured: {exc}")
-            body = {"dry_run": False, **asdict(report)}
-        return Response(CommissionPayoutReportSerializer(body).data)
+            return Response(CommissionPayoutReportSerializer(body).data)
+        job, _created = services.request_payout_run(actor=request.user, request=request)
+        return Response(_job_body(request, job), status=status.HTTP_202_ACCEPTED)
+
+
+class PayoutJobView(APIView):
+    permission_classes = [IsFinanceStaff]
+
+    @extend_schema(
+        tags=TAGS,
+        summary="A payout job: its status and, once finished, what it paid",
+        responses={200: PayoutJobSerializer, **error_responses(401, 403, 404)},
+    )
+    def get(self, request, job_id):
+        job = selectors.payout_run(job_id)
+        if job is None:
+            raise NotFound("No such payout job.")
+        return Response(_job_body(request, job))
 
 
 class TierListView(ListAPIView):

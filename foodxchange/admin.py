@@ -1,7 +1,7 @@
 from django.contrib import admin
 
 from foodxchange.api.permissions import has_staff_area
-from foodxchange.models import AuditLog, MaintenanceState
+from foodxchange.models import AuditLog, FxRate, MaintenanceState
 from foodxchange.services import set_maintenance
 
 
@@ -73,3 +73,66 @@ class MaintenanceStateAdmin(StaffAreaAdmin):
 
     def save_model(self, request, obj, form, change):
         set_maintenance(actor=request.user, enabled=obj.enabled, message=obj.message, request=request)
+
+
+@admin.register(FxRate)
+class FxRateAdmin(StaffAreaAdmin):
+    """The dated FX table. Finance adds a new row when a rate changes; past rows stay as
+    they were, so every stored conversion can be explained."""
+
+    view_area = "finance"
+    list_display = ["currency", "rate", "valid_from", "note", "created_by", "created_at"]
+    list_filter = ["currency", "valid_from"]
+    search_fields = ["currency", "note"]
+    date_hierarchy = "valid_from"
+    fields = ["currency", "rate", "valid_from", "note"]
+
+    def get_readonly_fields(self, request, obj=None):
+        return [*self.fields, "created_by", "created_at"] if obj is not None else []
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return obj is None and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if obj is None:
+            from django.utils import timezone
+
+            from foodxchange.errors import InvalidInput
+            from foodxchange.fx import validate_fx_rate
+
+            form.base_fields["valid_from"].initial = timezone.now
+            model_clean = form.clean
+
+            def clean(self):
+                cleaned = model_clean(self)
+                if not self.errors:
+                    try:
+                        cleaned["currency"], cleaned["rate"] = validate_fx_rate(
+                            currency=cleaned.get("currency", ""),
+                            rate=cleaned.get("rate"),
+                            valid_from=cleaned.get("valid_from") or timezone.now(),
+                        )
+                    except InvalidInput as exc:
+                        for field, messages in exc.field_errors.items():
+                            self.add_error(field if field in self.fields else None, messages)
+                return cleaned
+
+            form.clean = clean
+        return form
+
+    def save_model(self, request, obj, form, change):
+        from foodxchange.fx import add_fx_rate
+
+        row = add_fx_rate(
+            currency=obj.currency,
+            rate=obj.rate,
+            valid_from=obj.valid_from,
+            note=obj.note,
+            actor=request.user,
+            request=request,
+        )
+        obj.pk = row.pk

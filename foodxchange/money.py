@@ -70,6 +70,10 @@ def base_currency() -> str:
     return str(settings.BASE_CURRENCY).upper()
 
 
+# ``{code: (rate, valid_from)}``, as ``fx_table`` returns it.
+FxTable = dict[str, tuple[Decimal, dt.datetime | None]]
+
+
 @dataclass(frozen=True)
 class Conversion:
     """An amount converted to the base currency, with the rate that was used."""
@@ -136,3 +140,15 @@ def convert(
     if source is None or target is None or target[0] == 0:
         return None
     return round_money(Decimal(amount) * source[0] / target[0], to_currency)
+
+
+def rates_snapshot(at: dt.datetime | None = None) -> dict[str, object]:
+    """The FX table as published by ``GET /api/v1/fx/rates``: ``{base, rates, as_of}``,
+    ``as_of`` being the newest ``valid_from`` among the rates in force at ``at``."""
+    table = fx_table(at)
+    dates = [valid_from for _, valid_from in table.values() if valid_from is not None]
+    return {
+        "base": base_currency(),
+        "rates": {code: rate for code, (rate, _) in sorted(table.items())},
+        "as_of": max(dates) if dates else None,
+    }

@@ -492,11 +492,8 @@ BACKUP_RESTORE_QUEUE = env.str("BACKUP_RESTORE_QUEUE", default="restore")
 BASE_CURRENCY = env.str("BASE_CURRENCY", default=env.str("COMMISSION_BASE_CURRENCY", default="USD"))
 
 # --- commissions ---
-# Tier thresholds are in COMMISSION_BASE_CURRENCY. Deals in other currencies count
-# toward tier volume and leaderboard earnings through COMMISSION_FX_RATES
-# ("EUR=1.08,GBP=1.27": base units per one unit); currencies without a rate are left out.
-COMMISSION_BASE_CURRENCY = env.str("COMMISSION_BASE_CURRENCY", default="USD")
-COMMISSION_FX_RATES = env.dict("COMMISSION_FX_RATES", default={})
+# Tier thresholds are in BASE_CURRENCY. A deal in another currency counts toward tier
+# volume and earnings at the FxRate valid when it closed, frozen on the deal.
 COMMISSION_TIER_WINDOW_DAYS = env.int("COMMISSION_TIER_WINDOW_DAYS", default=90)
 
 # --- leads ---
@@ -507,6 +504,9 @@ LEADS_QUIET_HOURS_START = env.int("LEADS_QUIET_HOURS_START", default=21)
 LEADS_QUIET_HOURS_END = env.int("LEADS_QUIET_HOURS_END", default=8)
 LEADS_IMPORT_MAX_ROWS = env.int("LEADS_IMPORT_MAX_ROWS", default=10_000)
 LEADS_IMPORT_MAX_BYTES = env.int("LEADS_IMPORT_MAX_BYTES", default=10 * 1024 * 1024)
+# A WhatsApp send from the API without an Idempotency-Key: the same message to the same
+# lead again within this many seconds (a double click) is the first one, sent once.
+WHATSAPP_DEDUP_SECONDS = env.float("WHATSAPP_DEDUP_SECONDS", default=60.0)
 
 # --- experts ---
 # Expert search with available_from/available_to computes exact free slots for up to

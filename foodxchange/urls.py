@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from foodxchange import views
+from foodxchange import fx, views
 from foodxchange.api import errors
 
 api_v1: list[URLPattern | URLResolver] = [
@@ -13,6 +13,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("system/config", views.SystemConfigView.as_view(), name="system-config"),
     path("system/maintenance", views.MaintenanceView.as_view(), name="system-maintenance"),
     path("system/logs", views.AuditLogListView.as_view(), name="system-logs"),
+    path("fx/rates", fx.FxRatesView.as_view(), name="fx-rates"),
     path("", include("experts.urls")),
     path("", include("matching.urls")),
     path("", include("leads.urls")),

@@ -12,9 +12,11 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
-from rest_framework import exceptions
 
 from accounts.models import User
+from foodxchange.admin import StaffAreaAdmin
+from foodxchange.api.permissions import has_staff_area
+from foodxchange.errors import DomainError, InvalidInput, message_of
 from leads import selectors, services, validators
 from leads.models import (
     Lead,
@@ -47,13 +49,20 @@ EXPORT_COLUMNS = [
 ]
 
 
-def _messages_of(exc: exceptions.ValidationError) -> dict[str, list[str]]:
-    detail = exc.detail if isinstance(exc.detail, dict) else {"__all__": exc.detail}
-    return {("__all__" if k == "non_field_errors" else k): [str(m) for m in v] for k, v in detail.items()}
+class SupportAdmin(StaffAreaAdmin):
+    """Leads pages: staff with the support area read and work the pipeline."""
+
+    view_area = "support"
+
+    def has_support_permission(self, request) -> bool:
+        return has_staff_area(request.user, "support")
 
 
 def _agents():
-    return User.objects.filter(role=User.Role.AGENT, is_active=True).order_by("email")
+    """Who may own a lead: active agents, never staff."""
+    return User.objects.filter(role=User.Role.AGENT, is_active=True, is_staff=False, is_superuser=False).order_by(
+        "email"
+    )
 
 
 class AgentFilter(admin.SimpleListFilter):
@@ -102,6 +111,9 @@ class DeletedFilter(admin.SimpleListFilter):
 
 
 class LeadAdminForm(forms.ModelForm):
+    # Read against the lead's country in clean() (national forms allowed), stored as E.164.
+    phone = forms.CharField(required=False, max_length=40, help_text="E.164, or national to the lead's country")
+
     class Meta:
         model = Lead
         fields = [*EDITABLE_FIELDS, "assigned_to", "nurture_sequence"]
@@ -135,8 +147,8 @@ class LeadAdminForm(forms.ModelForm):
             original = Lead.objects.get(pk=self.instance.pk)
             try:
                 services.validate_transition(original.status, cleaned.get("status", original.status))
-            except exceptions.ValidationError as exc:
-                self.add_error("status", _messages_of(exc)["status"])
+            except InvalidInput as exc:
+                self.add_error("status", exc.field_errors.get("status") or [message_of(exc)])
             if cleaned.get("whatsapp_opt_in") and original.whatsapp_opted_out_at:
                 self.add_error("whatsapp_opt_in", "The contact opted out (STOP); only they can opt back in.")
         return cleaned
@@ -146,7 +158,13 @@ class LeadEventInline(admin.TabularInline):
     model = LeadEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "actor", "changes", "message"]
+    fields = (
+        "created_at",
+        "kind",
+        "actor",
+        "changes",
+        "message",
+    )
     readonly_fields = fields
     ordering = ["-created_at", "-id"]
     verbose_name_plural = "history"
@@ -159,7 +177,11 @@ class LeadNoteInline(admin.TabularInline):
     model = LeadNote
     extra = 0
     can_delete = False
-    fields = ["created_at", "author", "body"]
+    fields = (
+        "created_at",
+        "author",
+        "body",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -171,7 +193,15 @@ class WhatsAppMessageInline(admin.TabularInline):
     fk_name = "lead"
     extra = 0
     can_delete = False
-    fields = ["created_at", "direction", "origin", "template", "body", "status", "error_code"]
+    fields = (
+        "created_at",
+        "direction",
+        "origin",
+        "template",
+        "body",
+        "status",
+        "error_code",
+    )
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None):
@@ -196,7 +226,7 @@ class ImportForm(forms.Form):
 
 
 @admin.register(Lead)
-class LeadAdmin(admin.ModelAdmin):
+class LeadAdmin(SupportAdmin):
     form = LeadAdminForm
     change_list_template = "admin/leads/lead/change_list.html"
     list_display = [
@@ -266,18 +296,29 @@ class LeadAdmin(admin.ModelAdmin):
             if "assigned_to" in form.changed_data and assignee is not None:
                 services.assign_lead(lead=lead, agent=assignee, actor=request.user, request=request)
         if "nurture_sequence" in form.changed_data:
-            Lead.objects.filter(pk=obj.pk).update(nurture_sequence=form.cleaned_data["nurture_sequence"])
+            services.set_nurture_sequence(
+                lead=Lead.objects.get(pk=obj.pk),
+                sequence=form.cleaned_data["nurture_sequence"],
+                actor=request.user,
+                request=request,
+            )
 
     # --- actions ----------------------------------------------------------------------------
 
-    @admin.action(description="Assign selected leads to an agent")
+    @admin.action(description="Assign selected leads to an agent", permissions=["support"])
     def assign_to_agent(self, request, queryset):
         form = AssignForm(request.POST if "apply" in request.POST else None)
         if form.is_bound and form.is_valid():
             agent = form.cleaned_data["agent"]
+            assigned = 0
             for lead in queryset:
-                services.assign_lead(lead=lead, agent=agent, actor=request.user, request=request)
-            self.message_user(request, f"Assigned {queryset.count()} lead(s) to {agent.email}.", messages.SUCCESS)
+                try:
+                    services.assign_lead(lead=lead, agent=agent, actor=request.user, request=request)
+                except DomainError as exc:
+                    self.message_user(request, f"{lead}: {message_of(exc)}", messages.ERROR)
+                else:
+                    assigned += 1
+            self.message_user(request, f"Assigned {assigned} lead(s) to {agent.email}.", messages.SUCCESS)
             return None
         context = {
             **self.admin_site.each_context(request),
@@ -289,7 +330,7 @@ class LeadAdmin(admin.ModelAdmin):
         }
         return TemplateResponse(request, "admin/leads/lead/assign.html", context)
 
-    @admin.action(description="Export selected leads as CSV")
+    @admin.action(description="Export selected leads as CSV", permissions=["support"])
     def export_csv(self, request, queryset):
         response = HttpResponse(content_type="text/csv")
         response["Content-Disposition"] = f'attachment; filename="leads-{timezone.now():%Y%m%d-%H%M}.csv"'
@@ -318,14 +359,14 @@ class LeadAdmin(admin.ModelAdmin):
             )
         return response
 
-    @admin.action(description="Recompute scores")
+    @admin.action(description="Recompute scores", permissions=["support"])
     def recompute_scores(self, request, queryset):
         supply = selectors.verified_expert_counts()
         for lead in queryset:
             services.recompute_score(lead=lead, supply=supply)
         self.message_user(request, f"Rescored {queryset.count()} lead(s).", messages.SUCCESS)
 
-    @admin.action(description="Delete selected leads (soft: history is kept)")
+    @admin.action(description="Delete selected leads (soft: history is kept)", permissions=["support"])
     def soft_delete(self, request, queryset):
         live = queryset.filter(deleted_at__isnull=True)
         count = live.count()
@@ -380,7 +421,7 @@ class NurtureStepInline(admin.TabularInline):
 
 
 @admin.register(NurtureSequence)
-class NurtureSequenceAdmin(admin.ModelAdmin):
+class NurtureSequenceAdmin(SupportAdmin):
     list_display = ["name", "is_active", "is_default", "statuses", "step_count"]
     list_filter = ["is_active", "is_default"]
     search_fields = ["name"]
@@ -392,14 +433,14 @@ class NurtureSequenceAdmin(admin.ModelAdmin):
 
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(admin.ModelAdmin):
+class MessageTemplateAdmin(SupportAdmin):
     list_display = ["name", "language", "is_active", "content_sid", "updated_at"]
     list_filter = ["is_active", "language"]
     search_fields = ["name", "body"]
 
 
 @admin.register(WhatsAppMessage)
-class WhatsAppMessageAdmin(admin.ModelAdmin):
+class WhatsAppMessageAdmin(SupportAdmin):
     list_display = ["created_at", "lead", "direction", "origin", "status", "template", "agent", "error_code"]
     list_filter = ["direction", "origin", "status", "created_at"]
     search_fields = ["lead__company_name", "to_number", "provider_sid", "body"]

@@ -7,7 +7,7 @@ from accounts.demo import ensure_demo_users
 from accounts.models import User
 from experts.models import Specialization
 from leads import services
-from leads.models import Deal, Lead, MessageTemplate, NurtureSequence, NurtureStep
+from leads.models import Lead, MessageTemplate, NurtureSequence, NurtureStep
 
 TEMPLATES = [
     (
@@ -109,7 +109,7 @@ def seed(*, stdout, **options) -> None:
         created += 1
 
     won = Lead.objects.alive().filter(company_name="Maple Beverages").first()
-    if won is not None and not Deal.objects.filter(lead=won).exists():
+    if won is not None and won.status != Lead.Status.WON:
         services.add_note(lead=won, actor=agent, body="Signed the HACCP audit package.")
         services.convert_lead(lead=won, actor=agent, value=Decimal("28500.00"), currency="CAD")
     stdout.write(f"Leads: {created} demo lead(s) created for {agent.email}; templates and a nurturing sequence ready.")

@@ -4,6 +4,7 @@ from django.conf import settings
 from django.core.validators import MinValueValidator
 from django.db import models
 from django.db.models.functions import Lower
+from phonenumber_field.modelfields import PhoneNumberField
 
 
 class LeadQuerySet(models.QuerySet):
@@ -36,7 +37,7 @@ class Lead(models.Model):
     company_name = models.CharField(max_length=200)
     contact_name = models.CharField(max_length=200)
     email = models.EmailField(blank=True, db_index=True)
-    phone = models.CharField(max_length=20, blank=True, db_index=True, help_text="E.164, e.g. +14155550123")
+    phone = PhoneNumberField(max_length=20, blank=True, db_index=True, help_text="E.164, e.g. +14155550123")
     country = models.CharField(max_length=2, help_text="ISO 3166-1 alpha-2")
     timezone = models.CharField(max_length=64, default="UTC")
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.OTHER, db_index=True)
@@ -97,35 +98,16 @@ class Lead(models.Model):
 
     @property
     def owner(self):
-        """The agent who works the lead: the assignee, else whoever created it."""
-        return self.assigned_to or self.created_by
+        """The agent who works the lead: the assignee, else the agent who created it.
+        Staff never own a lead: one they made and never assigned has no owner."""
+        for user in (self.assigned_to, self.created_by):
+            if user is not None and user.role == "agent" and not user.is_staff and not user.is_superuser:
+                return user
+        return None
 
     @property
     def can_receive_whatsapp(self) -> bool:
         return bool(self.phone) and self.whatsapp_opt_in and self.whatsapp_opted_out_at is None
-
-
-class Deal(models.Model):
-    """What a converted lead closed for. One per lead; the commission hangs off it."""
-
-    class Status(models.TextChoices):
-        WON = "won", "Won"
-        REFUNDED = "refunded", "Refunded"
-        CANCELLED = "cancelled", "Cancelled"
-
-    lead = models.OneToOneField(Lead, on_delete=models.PROTECT, related_name="deal")
-    agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="deals")
-    value = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=20, choices=Status.choices, default=Status.WON, db_index=True)
-    closed_at = models.DateTimeField(auto_now_add=True, db_index=True)
-    created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-
-    class Meta:
-        ordering = ["-closed_at", "-id"]
-
-    def __str__(self) -> str:
-        return f"{self.lead.company_name}: {self.value} {self.currency}"
 
 
 class LeadEvent(models.Model):

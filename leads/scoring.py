@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
-from commissions.money import base_currency, to_base
+from foodxchange.money import FxTable, base_currency, to_base
 from leads.models import Lead
 
 COMPLETENESS_FIELDS = {
@@ -21,7 +21,7 @@ COMPLETENESS_FIELDS = {
     "notes": 2,
 }
 # (minimum estimated value in the base currency, points). Other currencies are converted
-# with the marketplace's rate table (COMMISSION_FX_RATES); without a rate the value is
+# with the marketplace FX table (FxRate rows in force); without a rate the value is
 # compared as it is, and the reason says so.
 BUDGET_BANDS = [(Decimal("50000"), 25), (Decimal("10000"), 18), (Decimal("2000"), 10), (Decimal("0.01"), 5)]
 # (minimum verified experts in the lead's specialization, points)
@@ -38,6 +38,8 @@ class ScoreInputs:
     verified_experts: int  # verified, active experts in the lead's specialization
     inbound_messages: int  # WhatsApp messages received from the lead
     notes: int
+    # The FX table to compare budgets with (read once per batch); None reads the current one.
+    fx_table: FxTable | None = None
 
 
 def _completeness(lead: Lead) -> tuple[int, str]:
@@ -47,13 +49,13 @@ def _completeness(lead: Lead) -> tuple[int, str]:
     return points, ("all details present" if not missing else f"missing: {', '.join(missing)}")
 
 
-def _budget(lead: Lead) -> tuple[int, str]:
+def _budget(lead: Lead, fx_table: FxTable | None = None) -> tuple[int, str]:
     if lead.estimated_value is None:
         return 0, "no estimated value"
     described = f"estimated value {lead.estimated_value} {lead.currency}"
-    value = to_base(lead.estimated_value, lead.currency)
-    if value is None:
-        value = lead.estimated_value
+    conversion = to_base(lead.estimated_value, lead.currency, table=fx_table)
+    value = conversion.amount if conversion is not None else lead.estimated_value
+    if conversion is None:
         described += f" (no exchange rate to {base_currency()}; compared as is)"
     elif lead.currency.upper() != base_currency():
         described += f" ≈ {value} {base_currency()}"
@@ -101,7 +103,7 @@ def score_lead(lead: Lead, inputs: ScoreInputs, *, now: datetime) -> tuple[int, 
     points, its maximum and the reason."""
     results = {
         "completeness": _completeness(lead),
-        "budget": _budget(lead),
+        "budget": _budget(lead, inputs.fx_table),
         "fit": _fit(lead, inputs.verified_experts),
         "engagement": _engagement(lead, inputs),
         "recency": _recency(lead, now),
@@ -110,5 +112,5 @@ def score_lead(lead: Lead, inputs: ScoreInputs, *, now: datetime) -> tuple[int, 
         {"rule": name, "points": points, "max_points": MAX_POINTS[name], "reason": reason}
         for name, (points, reason) in results.items()
     ]
-    total = max(0, min(100, sum(rule["points"] for rule in rules)))
+    total = max(0, min(100, sum(int(str(rule["points"])) for rule in rules)))
     return total, {"total": total, "rules": rules, "computed_at": now.isoformat()}

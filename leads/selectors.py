@@ -3,22 +3,23 @@
 from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
-from django.apps import apps
 from django.db.models import Avg, Count, Q, QuerySet, Sum
 from django.db.models.functions import Lower
 
-from foodxchange.api.permissions import is_admin
+from accounts.models import User
+from experts.models import Specialization
 from leads.models import Lead, LeadEvent, WhatsAppMessage
 
 OPEN_STATUSES = [Lead.Status.NEW, Lead.Status.CONTACTED, Lead.Status.QUALIFIED, Lead.Status.PROPOSAL]
 
 
-def visible_leads(user) -> QuerySet[Lead]:
+def visible_leads(user: User) -> QuerySet[Lead]:
     """Leads ``user`` may see: admins all of them, agents those assigned to or created by
     them. Soft-deleted leads are gone from the API for everyone."""
     leads = Lead.objects.alive()
-    if is_admin(user):
+    if user.is_admin:
         return leads
     return leads.filter(Q(assigned_to=user) | Q(created_by=user))
 
@@ -47,18 +48,8 @@ def filter_leads(
     return queryset.select_related("assigned_to", "created_by", "specialization", "deal")
 
 
-def _expert_model():
-    try:
-        return apps.get_model("experts", "ExpertProfile")
-    except LookupError:  # the expert profiles are not installed yet: no supply to count
-        return None
-
-
 def verified_expert_counts(specialization_ids: set[int] | None = None) -> dict[int, int]:
     """Verified, active experts per specialization id (``Specialization.experts``)."""
-    if _expert_model() is None:
-        return {}
-    Specialization = apps.get_model("experts", "Specialization")
     verified = Q(experts__verification_status="verified", experts__is_active=True)
     rows = Specialization.objects.annotate(supply=Count("experts", filter=verified, distinct=True))
     if specialization_ids is not None:
@@ -92,7 +83,7 @@ def lead_messages(lead: Lead) -> QuerySet[WhatsAppMessage]:
     return lead.messages.select_related("template").order_by("-created_at", "-id")
 
 
-def leads_analytics(user) -> dict:
+def leads_analytics(user: User) -> dict[str, Any]:
     """Counts by status and source, conversion, average score and open pipeline value
     over the leads ``user`` can see."""
     leads = visible_leads(user)
@@ -135,3 +126,11 @@ def _ratio(numerator: int, denominator: int) -> Decimal:
     if not denominator:
         return Decimal("0.0000")
     return (Decimal(numerator) / Decimal(denominator)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP)
+
+
+def lead_count(*, agent: User | None = None) -> int:
+    """Live leads, all of them or one agent's (assigned to or created by them)."""
+    leads = Lead.objects.alive()
+    if agent is not None:
+        leads = leads.filter(Q(assigned_to=agent) | Q(created_by=agent))
+    return leads.count()

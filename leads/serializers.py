@@ -8,7 +8,8 @@ from rest_framework import serializers
 from experts.models import Specialization
 from foodxchange.api.fields import ObjectIdField, currency_code
 from leads import validators
-from leads.models import Deal, Lead, LeadEvent, LeadNote, MessageTemplate, WhatsAppMessage
+from leads.inputs import finish_lead_input
+from leads.models import Lead, LeadEvent, LeadNote, MessageTemplate, WhatsAppMessage
 
 
 class LeadInputSerializer(serializers.Serializer):
@@ -28,7 +29,7 @@ class LeadInputSerializer(serializers.Serializer):
         max_length=64,
         help_text="IANA zone for quiet hours; guessed from the phone number when left out, else UTC",
     )
-    source = serializers.ChoiceField(choices=Lead.Source.choices)
+    source: Any = serializers.ChoiceField(choices=Lead.Source.choices)
     specialization = serializers.PrimaryKeyRelatedField(
         queryset=Specialization.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
@@ -61,28 +62,16 @@ class LeadInputSerializer(serializers.Serializer):
         return currency_code(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        lead: Lead | None = self.instance
-        country = attrs.get("country") or (lead.country if lead else None)
-        if attrs.get("phone"):
-            try:
-                attrs["phone"] = validators.normalize_phone(attrs["phone"], country=country)
-            except DjangoValidationError as exc:
-                raise serializers.ValidationError({"phone": exc.messages})
-        if "timezone" in attrs and not attrs["timezone"]:
-            # Left out: keep the lead's zone, or guess a new lead's from its phone number.
-            guessed = None if lead else validators.timezone_for_phone(attrs.get("phone", ""))
-            attrs["timezone"] = lead.timezone if lead else guessed or "UTC"
-        email = attrs.get("email", lead.email if lead else "")
-        phone = attrs.get("phone", lead.phone if lead else "")
-        if not email and not phone:
-            raise serializers.ValidationError({"email": ["Give an email address or a phone number (or both)."]})
+        errors = finish_lead_input(attrs, lead=self.instance)
+        if errors:
+            raise serializers.ValidationError(errors)
         return attrs
 
 
 class LeadUpdateSerializer(LeadInputSerializer):
     """PUT replaces the editable fields; PATCH (partial) changes only those sent."""
 
-    status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
+    status: Any = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
 
 
 class UserSummarySerializer(serializers.Serializer):
@@ -107,7 +96,7 @@ class ScoreBreakdownSerializer(serializers.Serializer):
 class LeadSerializer(serializers.ModelSerializer):
     assigned_to = UserSummarySerializer(read_only=True, allow_null=True)
     created_by = UserSummarySerializer(read_only=True, allow_null=True)
-    specialization = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
+    specialization: Any = serializers.SlugRelatedField(slug_field="slug", read_only=True, allow_null=True)
     specialization_id = serializers.IntegerField(read_only=True, allow_null=True)
     score_breakdown = serializers.SerializerMethodField()
     whatsapp_opted_out = serializers.SerializerMethodField()
@@ -157,8 +146,8 @@ class LeadSerializer(serializers.ModelSerializer):
 
 
 class LeadListQuerySerializer(serializers.Serializer):
-    status = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
-    source = serializers.ChoiceField(choices=Lead.Source.choices, required=False)
+    status: Any = serializers.ChoiceField(choices=Lead.Status.choices, required=False)
+    source: Any = serializers.ChoiceField(choices=Lead.Source.choices, required=False)
     min_score = serializers.IntegerField(min_value=0, max_value=100, required=False)
     q = serializers.CharField(required=False, max_length=100)
     assigned_to = ObjectIdField(required=False)
@@ -176,11 +165,16 @@ class ConvertSerializer(serializers.Serializer):
         return currency_code(value)
 
 
-class DealSerializer(serializers.ModelSerializer):
-    class Meta:
-        model = Deal
-        fields = ["id", "lead", "agent", "value", "currency", "status", "closed_at"]
-        read_only_fields = fields
+class DealSerializer(serializers.Serializer):
+    """The deal the conversion booked (read by attribute: the ledger owns the model)."""
+
+    id = serializers.IntegerField()
+    lead = serializers.IntegerField(source="lead_id")
+    agent = serializers.IntegerField(source="agent_id", allow_null=True)
+    value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    currency = serializers.CharField()
+    status = serializers.CharField()
+    closed_at = serializers.DateTimeField()
 
 
 class CommissionSummarySerializer(serializers.Serializer):
@@ -244,7 +238,7 @@ class WhatsAppInputSerializer(serializers.Serializer):
 
 
 class WhatsAppMessageSerializer(serializers.ModelSerializer):
-    template = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
+    template: Any = serializers.SlugRelatedField(slug_field="name", read_only=True, allow_null=True)
 
     class Meta:
         model = WhatsAppMessage
@@ -284,7 +278,7 @@ class ImportDuplicateSerializer(serializers.Serializer):
 class ImportResultSerializer(serializers.Serializer):
     created = serializers.IntegerField()
     duplicates = serializers.IntegerField()
-    errors = ImportErrorSerializer(many=True)
+    errors: Any = ImportErrorSerializer(many=True)
     duplicate_rows = ImportDuplicateSerializer(many=True)
 
 

@@ -12,7 +12,7 @@ from twilio.request_validator import RequestValidator
 
 from accounts.models import User
 from foodxchange.api.parsers import FormParser, MultiPartParser
-from foodxchange.api.permissions import IsAgentOrAdmin
+from foodxchange.api.permissions import IsAgentOrSupportStaff
 from foodxchange.api.schema import error_responses
 from leads import selectors, services
 from leads.models import Lead, LeadEvent, LeadNote, WhatsAppMessage
@@ -54,7 +54,7 @@ def _lead_for(request, pk: int) -> Lead:
 
 
 class LeadsView(APIView):
-    permission_classes = [IsAgentOrAdmin]
+    permission_classes = [IsAgentOrSupportStaff]
 
 
 class LeadCreateView(LeadsView):
@@ -73,7 +73,7 @@ class LeadCreateView(LeadsView):
 
 
 class LeadListView(generics.ListAPIView):
-    permission_classes = [IsAgentOrAdmin]
+    permission_classes = [IsAgentOrSupportStaff]
     serializer_class = LeadSerializer
     throttle_scope = "search"
 
@@ -171,7 +171,7 @@ class LeadConvertView(LeadsView):
         lead = _lead_for(request, pk)
         serializer = ConvertSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        deal, commission = services.convert_lead(
+        converted = services.convert_lead(
             lead=lead,
             actor=request.user,
             value=serializer.validated_data["deal_value"],
@@ -180,15 +180,17 @@ class LeadConvertView(LeadsView):
         )
         lead.refresh_from_db()
         body = {
-            "deal": DealSerializer(deal).data,
-            "commission": CommissionSummarySerializer(commission).data if commission is not None else None,
+            "deal": DealSerializer(converted.deal).data,
+            "commission": (
+                CommissionSummarySerializer(converted.commission).data if converted.commission is not None else None
+            ),
             "lead": LeadSerializer(lead).data,
         }
         return Response(body, status=status.HTTP_201_CREATED)
 
 
 class LeadNotesView(generics.ListAPIView):
-    permission_classes = [IsAgentOrAdmin]
+    permission_classes = [IsAgentOrSupportStaff]
     serializer_class = NoteSerializer
 
     def get_queryset(self):
@@ -219,7 +221,7 @@ class LeadNotesView(generics.ListAPIView):
 
 
 class LeadHistoryView(generics.ListAPIView):
-    permission_classes = [IsAgentOrAdmin]
+    permission_classes = [IsAgentOrSupportStaff]
     serializer_class = LeadEventSerializer
 
     def get_queryset(self):
@@ -237,7 +239,7 @@ class LeadHistoryView(generics.ListAPIView):
 
 
 class LeadWhatsAppView(generics.ListAPIView):
-    permission_classes = [IsAgentOrAdmin]
+    permission_classes = [IsAgentOrSupportStaff]
     serializer_class = WhatsAppMessageSerializer
 
     def get_queryset(self):
@@ -318,10 +320,7 @@ class LeadImportView(LeadsView):
         serializer = ImportInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         upload = serializer.validated_data["file"]
-        try:
-            result = services.import_leads_csv(file=upload, name=upload.name, actor=request.user, request=request)
-        except services.LeadImportError as exc:
-            raise exceptions.ValidationError({"file": [str(exc)]})
+        result = services.import_leads_csv(file=upload, name=upload.name, actor=request.user, request=request)
         return Response(ImportResultSerializer(result.as_dict()).data)
 
 

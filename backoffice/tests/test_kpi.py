@@ -4,7 +4,8 @@ import pytest
 from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
-from leads.models import Deal, Lead
+from commissions.models import Deal
+from leads.models import Lead
 
 pytestmark = pytest.mark.django_db
 

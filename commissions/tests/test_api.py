@@ -3,6 +3,7 @@ from decimal import Decimal
 
 import pytest
 from django.utils import timezone
+from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from commissions import selectors, services
@@ -79,6 +80,27 @@ def test_agents_may_not_approve_or_pay(client_for, agent, name):
     assert not Payout.objects.exists()
 
 
+@pytest.mark.parametrize("areas", [(), ("support",), ("operations",)])
+def test_staff_without_the_finance_area_get_403_everywhere(client_for, staff_for, agent, areas):
+    c = commission_for(agent)
+    staff = client_for(staff_for(*areas))
+    for name in ("history", "pending", "leaderboard", "analytics"):
+        assert staff.get(url(name)).status_code == 403, name
+    assert staff.post(url("approve"), {"ids": [c.pk]}, format="json").status_code == 403
+    assert staff.post(url("payout"), {}, format="json").status_code == 403
+    assert (
+        staff.post(url("calculate"), {"deal_value": "10", "currency": "USD", "agent_id": agent.pk}).status_code == 403
+    )
+    assert Commission.objects.get(pk=c.pk).status == "pending"
+
+
+def test_finance_staff_approve_and_read_the_ledger(client_for, staff_for, agent):
+    c = commission_for(agent)
+    finance = client_for(staff_for("finance"))
+    assert finance.get(url("history")).json()["count"] == 1
+    assert finance.post(url("approve"), {"ids": [c.pk]}, format="json").json()["approved"] == [c.pk]
+
+
 def test_dashboard_is_for_agents_only(client_for, admin_user):
     assert client_for(admin_user).get(url("dashboard")).status_code == 403
 
@@ -97,10 +119,10 @@ def test_dashboard_shows_tier_progress_and_totals(client_for, agent, admin_user)
 
     body = client_for(agent).get(url("dashboard")).json()
     assert body["tier"] == "Silver" and body["rate"] == "8.00"
-    assert body["volume"] == "31500.00"  # EUR deal has no FX rate configured
+    assert body["volume"] == "31608.00"  # the EUR deal counts at the seeded 1.08 frozen at close
     assert body["next_tier"] == "Gold" and body["next_tier_min_volume"] == "75000.00"
-    assert body["remaining_to_next_tier"] == "43500.00"
-    assert body["progress_percent"] == "13.00"  # (31,500 - 25,000) / 50,000
+    assert body["remaining_to_next_tier"] == "43392.00"
+    assert body["progress_percent"] == "13.22"  # (31,608 - 25,000) / 50,000
     assert body["totals"] == [
         {"currency": "EUR", "pending": "8.00", "approved": "0.00", "paid": "0.00", "unpaid": "8.00"},
         {"currency": "USD", "pending": "40.00", "approved": "0.00", "paid": "80.00", "unpaid": "40.00"},
@@ -339,23 +361,60 @@ def test_approve_rejects_bad_input_and_changes_nothing(client_for, admin_user, a
 # --- payout ------------------------------------------------------------------------------------
 
 
-def test_payout_endpoint_pays_once_and_reports(client_for, admin_user, agent, other_agent):
+def test_payout_endpoint_answers_202_with_a_job_that_pays_once(
+    client_for, admin_user, agent, other_agent, django_capture_on_commit_callbacks
+):
     connect_payout_account(agent)
     c = commission_for(agent, "1000.00", approve_by=admin_user)
     commission_for(other_agent, "1000.00", approve_by=admin_user)  # no payout account
     client = client_for(admin_user)
 
-    dry = client.post(url("payout"), {"dry_run": True}, format="json").json()
-    assert dry["dry_run"] is True and [p["commission_ids"] for p in dry["paid"]] == [[c.pk]]
+    dry = client.post(url("payout"), {"dry_run": True}, format="json")
+    assert dry.status_code == 200
+    assert dry.json()["dry_run"] is True and [p["commission_ids"] for p in dry.json()["paid"]] == [[c.pk]]
     assert not Payout.objects.exists() and RecordingBackend.calls() == []
 
-    body = client.post(url("payout"), {}, format="json").json()
-    assert [p["commission_ids"] for p in body["paid"]] == [[c.pk]]
-    assert body["paid"][0]["amount"] == "50.00"
-    assert [s["agent_id"] for s in body["skipped"]] == [other_agent.pk]
-    again = client.post(url("payout"), {}, format="json").json()
-    assert again["paid"] == [] and len(RecordingBackend.calls()) == 1
+    with django_capture_on_commit_callbacks(execute=False) as queued:
+        response = client.post(url("payout"), {}, format="json")
+        # While the job waits for a worker, asking again answers the same job.
+        repeat = client.post(url("payout"), {}, format="json")
+    assert response.status_code == repeat.status_code == 202
+    job = response.json()
+    assert job["status"] == "queued" and repeat.json()["id"] == job["id"]
+    assert job["status_url"].endswith(f"/api/v1/commissions/payout/jobs/{job['id']}")
+    assert not Payout.objects.exists()  # nothing is paid inside the request
+    for callback in queued:
+        callback()  # the worker runs the job
+
+    status = client.get(job["status_url"]).json()
+    assert status["status"] == "succeeded" and status["id"] == job["id"]
+    report = status["report"]
+    assert [p["commission_ids"] for p in report["paid"]] == [[c.pk]]
+    assert report["paid"][0]["amount"] == "50.00"
+    assert [s["agent_id"] for s in report["skipped"]] == [other_agent.pk]
+
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(url("payout"), {}, format="json").json()
+    assert again["id"] != job["id"]
+    assert client.get(again["status_url"]).json()["report"]["paid"] == []
+    assert len(RecordingBackend.calls()) == 1
     assert AuditLog.objects.filter(action="commissions.payout.paid", actor=admin_user).count() == 1
+
+
+def test_payout_job_status_is_finance_only_and_unknown_jobs_are_404(
+    client_for, admin_user, staff_for, agent, django_capture_on_commit_callbacks
+):
+    with django_capture_on_commit_callbacks(execute=True):
+        job = client_for(admin_user).post(url("payout"), {}, format="json").json()
+    support = client_for(staff_for("support"))
+    assert support.get(job["status_url"]).status_code == 403
+    assert support.post(url("payout"), {}, format="json").status_code == 403
+    assert client_for(agent).get(job["status_url"]).status_code == 403
+    assert APIClient().get(job["status_url"]).status_code == 401
+    finance = client_for(staff_for("finance"))
+    assert finance.get(job["status_url"]).status_code == 200
+    missing = finance.get("/api/v1/commissions/payout/jobs/00000000-0000-0000-0000-000000000000")
+    assert missing.status_code == 404
 
 
 def test_payout_rejects_bad_input(client_for, admin_user):

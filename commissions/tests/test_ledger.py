@@ -4,15 +4,15 @@ from decimal import Decimal
 import pytest
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from commissions import services
-from commissions.models import AgentTier, Commission, CommissionTier, ImmutableLedgerError
-from commissions.money import commission_amount, round_money, to_minor_units
+from commissions.models import AgentTier, Commission, CommissionTier, Deal, ImmutableLedgerError
 from commissions.tests.factories import make_deal
-from foodxchange.models import AuditLog
+from foodxchange.models import AuditLog, FxRate
+from foodxchange.money import percent_of, round_money, to_minor_units
 from foodxchange.tests.concurrency import run_in_threads
-from leads.models import Deal
 from realtime.models import Notification
 
 pytestmark = pytest.mark.django_db
@@ -76,14 +76,14 @@ def test_refunded_deals_do_not_count_toward_the_tier(agent):
     ],
 )
 def test_commission_rounding_is_half_up_to_cents(value, rate, expected):
-    assert commission_amount(Decimal(value), Decimal(rate)) == Decimal(expected)
+    assert percent_of(Decimal(value), Decimal(rate), "USD") == Decimal(expected)
 
 
 def test_round_money_rounds_negatives_away_from_zero_and_refuses_floats():
-    assert round_money(Decimal("-2.345")) == Decimal("-2.35")
-    assert round_money(Decimal("2.345")) == Decimal("2.35")
+    assert round_money(Decimal("-2.345"), "USD") == Decimal("-2.35")
+    assert round_money(Decimal("2.345"), "USD") == Decimal("2.35")
     with pytest.raises(TypeError):
-        round_money(0.1)
+        round_money(0.1, "USD")
 
 
 def test_minor_units():
@@ -231,15 +231,19 @@ def test_nightly_recompute_demotes_when_deals_age_out(agent):
     assert directions == ["up", "down"]  # Bronze → Silver on first computation, then back
 
 
-def test_foreign_currency_counts_through_the_fx_table(agent, settings):
-    settings.COMMISSION_FX_RATES = {"EUR": "1.10"}
-    make_deal(agent=agent, value="23000.00", currency="EUR", days_ago=3)  # 25,300 USD
-    make_deal(agent=agent, value="900000.00", currency="JPY", days_ago=3)  # no rate: left out
+def test_foreign_currency_counts_at_the_rate_frozen_at_close(agent):
+    FxRate.objects.create(currency="EUR", rate=Decimal("1.10"), valid_from=timezone.now() - timedelta(days=10))
+    eur = make_deal(agent=agent, value="23000.00", currency="EUR", days_ago=3)  # 25,300 USD
+    assert (eur.base_value, eur.fx_rate, eur.base_currency) == (Decimal("25300.00"), Decimal("1.10"), "USD")
+    make_deal(agent=agent, value="900000.00", currency="CLP", days_ago=3)  # no rate: left out
     c = services.record_commission_for_deal(deal=make_deal(agent=agent, value="100.00"))
     assert c.tier_name == "Silver"
-    settings.COMMISSION_FX_RATES = {}
+    # A newer, lower rate does not revalue the closed deal: the agent keeps the tier.
+    FxRate.objects.create(currency="EUR", rate=Decimal("0.50"), valid_from=timezone.now() - timedelta(hours=1))
     c2 = services.record_commission_for_deal(deal=make_deal(agent=agent, value="100.00"))
-    assert c2.tier_name == "Bronze"
+    assert c2.tier_name == "Silver"
+    counts = services.recompute_all_tiers()
+    assert counts["changed"] == 0 and AgentTier.objects.get(agent=agent).tier.name == "Silver"
 
 
 @pytest.mark.postgres
@@ -280,12 +284,13 @@ def test_a_first_tier_above_the_entry_tier_is_notified(agent):
 
 
 def test_converting_a_lead_twice_books_one_commission(agent):
-    from foodxchange.api.errors import Conflict
+    from foodxchange.errors import Conflict
     from leads.services import convert_lead
     from leads.tests.factories import LeadFactory as LeadsLeadFactory
 
     lead = LeadsLeadFactory(created_by=agent, assigned_to=agent)
-    deal, commission = convert_lead(lead=lead, actor=agent, value=Decimal("1234.50"), currency="usd")
+    converted = convert_lead(lead=lead, actor=agent, value=Decimal("1234.50"), currency="usd")
+    deal, commission = converted.deal, converted.commission
     assert (commission.deal_id, commission.amount, commission.currency) == (deal.pk, Decimal("61.73"), "USD")
     counts = (Commission.objects.count(), Notification.objects.filter(kind="commission.earned").count())
     with pytest.raises(Conflict):

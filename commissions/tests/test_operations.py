@@ -9,12 +9,11 @@ from django.urls import reverse
 
 from accounts.tests.factories import UserFactory
 from commissions import demo, services, tasks
-from commissions.models import AgentTier, Commission, CommissionTier, Payout
+from commissions.models import AgentTier, Commission, CommissionTier, Deal, Payout
 from commissions.payments import RecordingBackend
 from commissions.tests.factories import connect_payout_account, make_deal
 from foodxchange.celery import app as celery_app
 from foodxchange.models import AuditLog
-from leads.models import Deal
 
 pytestmark = pytest.mark.django_db
 
@@ -49,8 +48,8 @@ def test_admin_pages_render(staff_client):
         ("admin:commissions_commissiontier_changelist", []),
         ("admin:commissions_agenttier_changelist", []),
         ("admin:commissions_agentpayoutaccount_changelist", []),
-        ("admin:leads_deal_changelist", []),
-        ("admin:leads_deal_change", [c.deal_id]),
+        ("admin:commissions_deal_changelist", []),
+        ("admin:commissions_deal_change", [c.deal_id]),
     ]:
         response = staff_client.get(reverse(name, args=args))
         assert response.status_code == 200, name
@@ -89,7 +88,7 @@ def test_admin_approve_action(staff_client, admin_user):
 def test_admin_refund_action_reverses_the_commission(staff_client, admin_user):
     c = pending_commission()
     staff_client.post(
-        reverse("admin:leads_deal_changelist"), {"action": "refund", "_selected_action": [c.deal_id]}, follow=True
+        reverse("admin:commissions_deal_changelist"), {"action": "refund", "_selected_action": [c.deal_id]}, follow=True
     )
     assert Deal.objects.get(pk=c.deal_id).status == "refunded"
     rows = Commission.objects.filter(deal_id=c.deal_id)
@@ -186,3 +185,53 @@ def test_demo_seed_is_idempotent():
     assert set(Commission.objects.values_list("status", flat=True)) == {"paid", "approved", "pending", "cancelled"}
     demo.seed(stdout=out)
     assert Commission.objects.count() == rows
+
+
+# --- staff areas in the admin ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("areas", [("support",), ("operations",), ()])
+def test_commission_admin_pages_and_actions_need_the_finance_area(client, staff_for, areas):
+    c = pending_commission()
+    client.force_login(staff_for(*areas))
+    for name in ("commission", "payout", "deal", "commissiontier", "agentpayoutaccount", "payoutrun"):
+        assert client.get(reverse(f"admin:commissions_{name}_changelist")).status_code == 403, name
+    client.post(reverse("admin:commissions_commission_changelist"), {"action": "approve", "_selected_action": [c.pk]})
+    client.post(reverse("admin:commissions_deal_changelist"), {"action": "refund", "_selected_action": [c.deal_id]})
+    c.refresh_from_db()
+    assert c.status == "pending" and not Commission.objects.filter(kind="reversal").exists()
+
+
+def test_finance_staff_approve_in_the_admin_through_the_service(client, staff_for):
+    c = pending_commission()
+    finance = staff_for("finance")
+    client.force_login(finance)
+    client.post(reverse("admin:commissions_commission_changelist"), {"action": "approve", "_selected_action": [c.pk]})
+    c.refresh_from_db()
+    assert c.status == "approved" and c.approved_by == finance
+    assert AuditLog.objects.filter(action="commissions.approved", actor=finance).exists()
+
+
+def test_payout_accounts_in_the_admin_are_for_agents_only_and_audited(client, staff_for):
+    finance = staff_for("finance")
+    client.force_login(finance)
+    add = reverse("admin:commissions_agentpayoutaccount_add")
+    refused = client.post(add, {"agent": finance.pk, "stripe_account_id": "acct_staff", "is_active": "on"})
+    assert refused.status_code == 200 and "staff never earn" in refused.content.decode()
+    agent = UserFactory(role="agent")
+    assert (
+        client.post(add, {"agent": agent.pk, "stripe_account_id": "acct_agent", "is_active": "on"}).status_code == 302
+    )
+    assert AuditLog.objects.filter(action="commissions.payout_account.saved", actor=finance).exists()
+
+
+def test_tier_edits_in_the_admin_go_through_the_service(client, staff_for):
+    finance = staff_for("finance")
+    client.force_login(finance)
+    tier = CommissionTier.objects.get(name="Silver")
+    response = client.post(
+        reverse("admin:commissions_commissiontier_change", args=[tier.pk]),
+        {"name": "Silver", "rate": "8.50", "min_volume": "25000.00"},
+    )
+    assert response.status_code == 302
+    assert AuditLog.objects.filter(action="commissions.tier.edited", actor=finance).exists()

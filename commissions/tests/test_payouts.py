@@ -12,6 +12,7 @@ from accounts.tests.factories import UserFactory
 from commissions import services
 from commissions.models import Commission, Payout
 from commissions.payments import PaymentError, RecordingBackend, TransientPaymentError
+from commissions.services import payouts
 from commissions.tests.factories import connect_payout_account, make_deal
 from foodxchange.models import AuditLog
 from foodxchange.tests.concurrency import run_in_threads
@@ -79,12 +80,12 @@ def test_agent_without_payout_account_is_skipped_and_reported(two_agents):
 def test_worker_killed_after_transfer_is_retried_without_a_second_transfer(two_agents, monkeypatch):
     a, _ = two_agents
     c = approved_commission(a, "100.00")
-    real_notify = services.notify
+    real_notify = payouts.notify
 
     def crash(**kwargs):
         raise RuntimeError("worker killed")
 
-    monkeypatch.setattr(services, "notify", crash)
+    monkeypatch.setattr(payouts, "notify", crash)
     with pytest.raises(RuntimeError):
         services.run_payouts()
     payout = Payout.objects.get()
@@ -93,7 +94,7 @@ def test_worker_killed_after_transfer_is_retried_without_a_second_transfer(two_a
     assert len(RecordingBackend.transfers()) == 1
 
     # Stripe's own dedup, not our lookup, must make the retry safe: hide the lookup.
-    monkeypatch.setattr(services, "notify", real_notify)
+    monkeypatch.setattr(payouts, "notify", real_notify)
     monkeypatch.setattr(RecordingBackend, "find_transfer", lambda self, **kw: None)
     report = services.run_payouts()
     calls = RecordingBackend.calls()
@@ -108,7 +109,7 @@ def test_worker_killed_after_transfer_is_retried_without_a_second_transfer(two_a
 def test_retry_finds_an_earlier_transfer_and_does_not_call_create_again(two_agents, monkeypatch):
     a, _ = two_agents
     approved_commission(a, "100.00")
-    monkeypatch.setattr(services, "notify", lambda **kw: (_ for _ in ()).throw(RuntimeError("killed")))
+    monkeypatch.setattr(payouts, "notify", lambda **kw: (_ for _ in ()).throw(RuntimeError("killed")))
     with pytest.raises(RuntimeError):
         services.run_payouts()
     monkeypatch.undo()
@@ -350,3 +351,61 @@ def test_payout_process_killed_mid_transfer_is_retried_without_paying_twice(sett
     assert payout.status == Payout.Status.PAID and payout.transfer_id == transfers[0]["id"]
     assert [p["payout_id"] for p in report.paid] == [payout.pk]
     assert Commission.objects.get(pk=c.pk).status == "paid"
+
+
+class TransactionCheckingBackend(RecordingBackend):
+    """Fails the test if Stripe would be called inside a transaction (rows locked)."""
+
+    seen: list[bool] = []
+
+    def create_transfer(self, **kwargs):
+        TransactionCheckingBackend.seen.append(connection.in_atomic_block)
+        return super().create_transfer(**kwargs)
+
+    def find_transfer(self, **kwargs):
+        TransactionCheckingBackend.seen.append(connection.in_atomic_block)
+        return super().find_transfer(**kwargs)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_stripe_is_called_outside_any_transaction(settings):
+    settings.PAYMENTS_BACKEND = "commissions.tests.test_payouts.TransactionCheckingBackend"
+    TransactionCheckingBackend.seen = []
+    agent = UserFactory(role="agent")
+    connect_payout_account(agent)
+    approved_commission(agent, "100.00")
+    report = services.run_payouts()
+    assert len(report.paid) == 1
+    assert TransactionCheckingBackend.seen == [False, False]  # lookup, then the transfer
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_payout_another_run_is_calling_for_is_skipped():
+    from django.db import connections
+
+    agent = UserFactory(role="agent")
+    connect_payout_account(agent)
+    approved_commission(agent, "100.00")
+    services.claim_payouts()
+    payout = Payout.objects.get()
+    held, release = threading.Event(), threading.Event()
+
+    def other_run():  # another worker, on its own database session, calling Stripe right now
+        try:
+            with payouts._payout_call_lock(payout.pk) as acquired:
+                assert acquired
+                held.set()
+                release.wait(10)
+        finally:
+            connections.close_all()
+
+    worker = threading.Thread(target=other_run)
+    worker.start()
+    assert held.wait(10)
+    try:
+        outcome, _ = services.settle_payout(payout_id=payout.pk, backend=RecordingBackend())
+    finally:
+        release.set()
+        worker.join(10)
+    assert outcome == "busy" and RecordingBackend.calls() == []
+    assert services.settle_payout(payout_id=payout.pk, backend=RecordingBackend())[0] == "paid"

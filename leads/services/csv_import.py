@@ -19,13 +19,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError, transaction
 from django.db.models.functions import Lower
-from rest_framework import exceptions
-from rest_framework.serializers import Serializer
 
 from accounts.models import User
 from experts.models import Specialization
+from foodxchange.errors import InvalidInput
 from foodxchange.services import record_audit
 from leads import selectors, validators
+from leads.inputs import clean_lead_input
 from leads.models import Lead
 from leads.services.pipeline import DuplicateLead, create_lead
 
@@ -73,8 +73,11 @@ TRUE_WORDS = {"1", "true", "yes", "y", "x"}
 FALSE_WORDS = {"0", "false", "no", "n", ""}
 
 
-class LeadImportError(Exception):
+class LeadImportError(InvalidInput):
     """The file as a whole cannot be imported (nothing was written)."""
+
+    def __init__(self, message: str):
+        super().__init__(message, field="file", code="invalid_file")
 
 
 @dataclass
@@ -160,7 +163,9 @@ def _specializations() -> dict[str, Specialization]:
     return lookup
 
 
-def _row_data(row: dict[str, str], specializations: dict[str, Specialization]) -> tuple[dict, list[tuple[str, str]]]:
+def _row_data(
+    row: dict[str, str], specializations: dict[str, Specialization]
+) -> tuple[dict[str, Any], list[tuple[str, str]]]:
     """Turns a CSV row into API input, with the errors the API would not spell out."""
     errors: list[tuple[str, str]] = []
     data: dict[str, Any] = {k: v for k, v in row.items() if v != "" and k not in ("specialization", "whatsapp_opt_in")}
@@ -179,7 +184,7 @@ def _row_data(row: dict[str, str], specializations: dict[str, Specialization]) -
     return data, errors
 
 
-def _flatten(detail: dict) -> Iterable[tuple[str, str]]:
+def _flatten(detail: dict[str, Any]) -> Iterable[tuple[str, str]]:
     for field_name, messages in detail.items():
         messages = messages if isinstance(messages, list) else [messages]
         for message in messages[:1]:
@@ -193,16 +198,13 @@ def import_leads_csv(
     agent: User | None = None,
     name: str = "",
     progress: Callable[[int], None] | None = None,
-    request=None,
+    request: Any = None,
 ) -> ImportResult:
     """Imports the leads in ``file``. ``agent`` receives them (default: the actor when
     an agent). ``progress(n)`` is called after each committed chunk of n rows. Rows are numbered
     as in a spreadsheet: the header is row 1, the first lead row 2."""
-    from leads.serializers import LeadInputSerializer
-
     _, rows = read_rows(file, name=name)
     result = ImportResult()
-    validator = LeadInputSerializer()  # one instance: building the fields per row is costly
     specializations = _specializations()
     supply = selectors.verified_expert_counts()
     seen: tuple[set[str], set[str]] = (set(), set())  # emails, phones already taken
@@ -225,7 +227,6 @@ def import_leads_csv(
                             seen=chunk_seen,
                             specializations=specializations,
                             supply=supply,
-                            validator=validator,
                         )
             except OperationalError:
                 # A concurrent import inserting the same contacts in another order can
@@ -265,15 +266,14 @@ def _import_row(
     seen: tuple[set[str], set[str]],
     specializations: dict[str, Specialization],
     supply: dict[int, int],
-    validator: Serializer,
 ) -> None:
     """Validates and creates one row, recording the outcome in ``result``."""
     data, row_errors = _row_data(row, specializations)
     specialization = data.pop("specialization", None)  # already resolved: no lookup per row
     try:
-        validated = {**validator.run_validation(data), "specialization": specialization}
-    except exceptions.ValidationError as exc:
-        row_errors.extend(_flatten(exc.detail if isinstance(exc.detail, dict) else {"row": exc.detail}))
+        validated = {**clean_lead_input(data), "specialization": specialization}
+    except InvalidInput as exc:
+        row_errors.extend(_flatten(exc.details or {"row": [exc.message]}))
     if row_errors:
         reported: set[str] = set()
         for field_name, message in row_errors:
@@ -295,9 +295,9 @@ def _import_row(
         lead = create_lead(actor=actor, data=validated, check_duplicates=False, supply=supply, bulk=True)
     except DuplicateLead as exc:  # created concurrently by someone else
         result.duplicates += 1
-        result.duplicate_rows.append({"row": number, "field": next(iter(exc.detail))})
-    except exceptions.ValidationError as exc:
-        detail = exc.detail if isinstance(exc.detail, dict) else {"row": exc.detail}
+        result.duplicate_rows.append({"row": number, "field": exc.field_name})
+    except InvalidInput as exc:
+        detail = exc.details or {"row": [exc.message]}
         result.errors.extend({"row": number, "field": f, "message": m} for f, m in _flatten(detail))
     else:
         result.created += 1

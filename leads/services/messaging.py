@@ -4,6 +4,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 import logging
 import uuid
 from typing import Any
@@ -11,10 +13,9 @@ from typing import Any
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
-from rest_framework import exceptions
 
 from accounts.models import User
-from foodxchange.api.errors import Conflict
+from foodxchange.errors import Conflict, InvalidInput
 from leads import whatsapp
 from leads.models import Lead, LeadEvent, MessageTemplate, NurtureStep, WhatsAppMessage
 from leads.services.pipeline import recompute_score, record_event
@@ -28,7 +29,15 @@ STATUS_PATH = "/api/v1/webhooks/twilio/status"
 
 M = WhatsAppMessage.Status
 # Callbacks can arrive out of order: a status only ever moves forward.
-STATUS_RANK = {M.QUEUED: 0, M.SENDING: 1, M.SENT: 2, M.DELIVERED: 3, M.READ: 4, M.UNDELIVERED: 5, M.FAILED: 5}
+STATUS_RANK: dict[str, int] = {
+    M.QUEUED: 0,
+    M.SENDING: 1,
+    M.SENT: 2,
+    M.DELIVERED: 3,
+    M.READ: 4,
+    M.UNDELIVERED: 5,
+    M.FAILED: 5,
+}
 PROVIDER_STATUS = {
     "accepted": M.SENT,
     "scheduled": M.SENT,
@@ -66,7 +75,7 @@ def _render(template: MessageTemplate, lead: Lead, variables: dict[str, Any] | N
     needed = set(template.variables) | whatsapp.placeholders(template.body)
     missing = sorted(needed - context.keys())
     if missing:
-        raise exceptions.ValidationError({"variables": [f"Missing template variable(s): {', '.join(missing)}."]})
+        raise InvalidInput(f"Missing template variable(s): {', '.join(missing)}.", field="variables")
     return whatsapp.render(template.body, context), {name: context[name] for name in sorted(needed)}
 
 
@@ -77,6 +86,25 @@ def _check_can_message(lead: Lead) -> None:
         raise Conflict("This lead opted out of WhatsApp (STOP); nothing can be sent until they reply START.")
     if not lead.whatsapp_opt_in:
         raise Conflict("This lead has not opted in to WhatsApp messages.")
+
+
+def _fingerprint(lead: Lead, template: MessageTemplate | None, variables: dict[str, Any] | None, body: str) -> str:
+    content = {
+        "lead": lead.pk,
+        "template": template.pk if template else None,
+        "variables": {str(k): str(v) for k, v in (variables or {}).items()},
+        "body": "" if template else body.strip(),
+    }
+    return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:40]
+
+
+def _recent_duplicate(fingerprint: str, *, now: dt.datetime) -> WhatsAppMessage | None:
+    window = dt.timedelta(seconds=settings.WHATSAPP_DEDUP_SECONDS)
+    return (
+        WhatsAppMessage.objects.filter(idempotency_key__startswith=f"auto:{fingerprint}:", created_at__gt=now - window)
+        .order_by("-created_at")
+        .first()
+    )
 
 
 def queue_whatsapp(
@@ -92,7 +120,18 @@ def queue_whatsapp(
 ) -> tuple[WhatsAppMessage, bool]:
     """Checks opt-in and the 24 h rule, writes the message row, and sends it after
     commit. Returns ``(message, created)``; the same idempotency key again returns the
-    first message and sends nothing."""
+    first message and sends nothing. A manual send without a key gets one from its
+    content (lead, template or body, variables): the same message again within
+    ``WHATSAPP_DEDUP_SECONDS`` (a double click, a retried request) is the first one."""
+    fingerprint = None
+    now = timezone.now()
+    if not idempotency_key and origin == WhatsAppMessage.Origin.MANUAL:
+        fingerprint = _fingerprint(lead, template, variables, body)
+        bucket = int(now.timestamp() // max(settings.WHATSAPP_DEDUP_SECONDS, 0.001))
+        idempotency_key = f"auto:{fingerprint}:{bucket}"
+        duplicate = _recent_duplicate(fingerprint, now=now)
+        if duplicate is not None:
+            return duplicate, False
     if idempotency_key:
         existing = WhatsAppMessage.objects.filter(idempotency_key=idempotency_key).first()
         if existing:
@@ -101,15 +140,20 @@ def queue_whatsapp(
             return existing, False
     with transaction.atomic():
         lead = Lead.objects.select_for_update().get(pk=lead.pk)
+        if fingerprint is not None:
+            # Identical sends for one lead serialise on its row: the second sees the first.
+            duplicate = _recent_duplicate(fingerprint, now=timezone.now())
+            if duplicate is not None:
+                return duplicate, False
         _check_can_message(lead)
         if template is not None:
             if not template.is_active:
-                raise exceptions.ValidationError({"template": ["This template is not active."]})
+                raise InvalidInput("This template is not active.", field="template")
             text, used_variables = _render(template, lead, variables)
         else:
             text, used_variables = body.strip(), {}
             if not text:
-                raise exceptions.ValidationError({"body": ["Send a template or a message body."]})
+                raise InvalidInput("Send a template or a message body.", field="body")
             if not in_session_window(lead):
                 raise Conflict(
                     "Free-form messages are only allowed within 24 h of the lead's last message; use a template."

@@ -8,14 +8,15 @@ import datetime as dt
 import logging
 import zoneinfo
 from collections import Counter
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from itertools import islice
 
 from django.conf import settings
-from django.db.models import Max, Q
+from django.db.models import Q
 from django.utils import timezone
-from rest_framework import exceptions
 
-from foodxchange.api.errors import Conflict
+from foodxchange.errors import Conflict, InvalidInput
 from leads import selectors
 from leads.models import Lead, NurtureSequence, NurtureStep, WhatsAppMessage
 from leads.services.messaging import queue_whatsapp
@@ -26,7 +27,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class NurtureRun:
     sent: int = 0
-    skipped: Counter = field(default_factory=Counter)
+    skipped: Counter[str] = field(default_factory=Counter)
 
 
 def in_quiet_hours(lead: Lead, now: dt.datetime) -> bool:
@@ -34,15 +35,15 @@ def in_quiet_hours(lead: Lead, now: dt.datetime) -> bool:
     try:
         zone = zoneinfo.ZoneInfo(lead.timezone or "UTC")
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-        zone = dt.UTC
+        zone = zoneinfo.ZoneInfo("UTC")
     hour = now.astimezone(zone).hour
-    start, end = settings.LEADS_QUIET_HOURS_START, settings.LEADS_QUIET_HOURS_END
+    start, end = int(settings.LEADS_QUIET_HOURS_START), int(settings.LEADS_QUIET_HOURS_END)
     if start == end:
         return False
     return start <= hour < end if start < end else hour >= start or hour < end
 
 
-def _sent_today(now: dt.datetime) -> Counter:
+def _sent_today(now: dt.datetime) -> Counter[int]:
     """Nurturing messages per agent since midnight UTC."""
     midnight = now.astimezone(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
     rows = (
@@ -53,12 +54,39 @@ def _sent_today(now: dt.datetime) -> Counter:
     return Counter(rows)
 
 
-def _next_step(lead: Lead, steps: list[NurtureStep]) -> tuple[NurtureStep | None, dt.datetime | None]:
-    """The first step not yet sent to the lead, and when the last nurturing went out."""
-    sent = lead.messages.filter(nurture_step__in=steps)
-    last = sent.aggregate(last=Max("created_at"))["last"]
-    sent_steps = set(sent.values_list("nurture_step_id", flat=True))
-    return next((step for step in steps if step.pk not in sent_steps), None), last
+CHUNK = 500
+
+
+@dataclass
+class _History:
+    """The nurturing already sent to one lead: which steps, and when the last went out."""
+
+    steps: set[int] = field(default_factory=set)
+    last: dt.datetime | None = None
+
+
+def _histories(lead_ids: list[int]) -> dict[int, _History]:
+    """Nurturing history of a chunk of leads in one query (not two per lead)."""
+    histories: dict[int, _History] = {}
+    rows = WhatsAppMessage.objects.filter(lead_id__in=lead_ids, nurture_step__isnull=False).values_list(
+        "lead_id", "nurture_step_id", "created_at"
+    )
+    for lead_id, step_id, created_at in rows:
+        history = histories.setdefault(lead_id, _History())
+        history.steps.add(step_id)
+        history.last = created_at if history.last is None else max(history.last, created_at)
+    return histories
+
+
+def _next_step(history: _History, steps: list[NurtureStep]) -> NurtureStep | None:
+    """The first step of the sequence not yet sent to the lead."""
+    return next((step for step in steps if step.pk not in history.steps), None)
+
+
+def _chunks(leads: Iterable[Lead]) -> Iterator[list[Lead]]:
+    iterator = iter(leads)
+    while chunk := list(islice(iterator, CHUNK)):
+        yield chunk
 
 
 def run_nurturing(*, now: dt.datetime | None = None) -> NurtureRun:
@@ -84,41 +112,72 @@ def run_nurturing(*, now: dt.datetime | None = None) -> NurtureRun:
     )
     if default is None:
         candidates = candidates.filter(nurture_sequence__in=list(sequences))
-    for lead in candidates.iterator(chunk_size=500):
-        sequence = sequences.get(lead.nurture_sequence_id) if lead.nurture_sequence_id else default
-        if sequence is None or not sequence.applies_to(lead.status):
-            run.skipped["no_sequence"] += 1
-            continue
-        # Cheap checks first: quiet hours and the cap need no query.
-        if in_quiet_hours(lead, now):
-            run.skipped["quiet_hours"] += 1
-            continue
-        agent = lead.owner
-        if sent_today[agent.pk] >= cap:
-            run.skipped["daily_cap"] += 1
-            continue
-        step, last_nurture = _next_step(lead, steps_of[sequence.pk])
-        if step is None:
-            run.skipped["sequence_done"] += 1
-            continue
-        last_touch = max(filter(None, [lead.created_at, lead.last_contacted_at, lead.last_inbound_at, last_nurture]))
-        if now - last_touch < dt.timedelta(days=step.wait_days):
-            run.skipped["not_due"] += 1
-            continue
-        try:
-            _, created = queue_whatsapp(
-                lead=lead,
-                actor=None,
-                template=step.template,
-                idempotency_key=f"nurture:{lead.pk}:{step.pk}",
-                origin=WhatsAppMessage.Origin.NURTURE,
-                nurture_step=step,
+    for chunk in _chunks(candidates.iterator(chunk_size=CHUNK)):
+        histories = _histories([lead.pk for lead in chunk])
+        for lead in chunk:
+            _consider(
+                lead,
+                run=run,
+                now=now,
+                sequences=sequences,
+                default=default,
+                steps_of=steps_of,
+                cap=cap,
+                sent_today=sent_today,
+                history=histories.get(lead.pk) or _History(),
             )
-        except (Conflict, exceptions.ValidationError) as exc:
-            logger.warning("nurturing skipped lead %s: %s", lead.pk, exc)
-            run.skipped["refused"] += 1
-            continue
-        if created:
-            sent_today[agent.pk] += 1
-            run.sent += 1
     return run
+
+
+def _consider(
+    lead: Lead,
+    *,
+    run: NurtureRun,
+    now: dt.datetime,
+    sequences: dict[int, NurtureSequence],
+    default: NurtureSequence | None,
+    steps_of: dict[int, list[NurtureStep]],
+    cap: int,
+    sent_today: Counter[int],
+    history: _History,
+) -> None:
+    """Sends the lead its next follow-up when it is due (no query unless it is sent)."""
+    sequence = sequences.get(lead.nurture_sequence_id) if lead.nurture_sequence_id else default
+    if sequence is None or not sequence.applies_to(lead.status):
+        run.skipped["no_sequence"] += 1
+        return
+    # Cheap checks first: quiet hours and the cap need no query.
+    if in_quiet_hours(lead, now):
+        run.skipped["quiet_hours"] += 1
+        return
+    agent = lead.owner
+    if agent is None:  # staff-made leads nobody was assigned: nobody to write as
+        run.skipped["no_owner"] += 1
+        return
+    if sent_today[agent.pk] >= cap:
+        run.skipped["daily_cap"] += 1
+        return
+    step, last_nurture = _next_step(history, steps_of[sequence.pk]), history.last
+    if step is None:
+        run.skipped["sequence_done"] += 1
+        return
+    last_touch = max(filter(None, [lead.created_at, lead.last_contacted_at, lead.last_inbound_at, last_nurture]))
+    if now - last_touch < dt.timedelta(days=step.wait_days):
+        run.skipped["not_due"] += 1
+        return
+    try:
+        _, created = queue_whatsapp(
+            lead=lead,
+            actor=None,
+            template=step.template,
+            idempotency_key=f"nurture:{lead.pk}:{step.pk}",
+            origin=WhatsAppMessage.Origin.NURTURE,
+            nurture_step=step,
+        )
+    except (Conflict, InvalidInput) as exc:
+        logger.warning("nurturing skipped lead %s: %s", lead.pk, exc)
+        run.skipped["refused"] += 1
+        return
+    if created:
+        sent_today[agent.pk] += 1
+        run.sent += 1

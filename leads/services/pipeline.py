@@ -6,20 +6,21 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Count, Q
 from django.utils import timezone
-from rest_framework import exceptions
+from phonenumber_field.phonenumber import PhoneNumber
 
 from accounts.models import User
-from foodxchange.api.errors import Conflict
+from foodxchange.errors import Conflict, InvalidInput, ServiceUnavailable
+from foodxchange.money import fx_table, is_currency
 from foodxchange.services import record_audit
-from leads import scoring, selectors
-from leads.models import Deal, Lead, LeadEvent, LeadNote, WhatsAppMessage
+from leads import hooks, scoring, selectors
+from leads.models import Lead, LeadEvent, LeadNote, WhatsAppMessage
 from realtime.services import notify
 
 logger = logging.getLogger(__name__)
@@ -50,10 +51,11 @@ EDITABLE_FIELDS = (
     "whatsapp_opt_in",
     "status",
 )
-CENTS = Decimal("0.01")
 
 
 def _jsonable(value: Any) -> Any:
+    if isinstance(value, PhoneNumber):
+        return value.as_e164
     if isinstance(value, models.Model):
         return value.pk
     if isinstance(value, Decimal):
@@ -69,7 +71,9 @@ def _field_value(lead: Lead, name: str) -> Any:
     )
 
 
-def record_event(*, lead: Lead, kind: str, actor=None, changes: dict | None = None, message: str = "") -> LeadEvent:
+def record_event(
+    *, lead: Lead, kind: str, actor: User | None = None, changes: dict[str, Any] | None = None, message: str = ""
+) -> LeadEvent:
     """Appends one history row. ``changes`` maps a field to ``(before, after)``."""
     return LeadEvent.objects.create(
         lead=lead,
@@ -84,19 +88,18 @@ def validate_transition(current: str, new: str) -> None:
     if current == new:
         return
     if new == S.WON:
-        raise exceptions.ValidationError({"status": ["A lead is marked won by converting it (POST …/convert)."]})
+        raise InvalidInput("A lead is marked won by converting it (POST …/convert).", field="status")
     if new not in ALLOWED_TRANSITIONS[current]:
         allowed = ", ".join(sorted(ALLOWED_TRANSITIONS[current])) or "none (final)"
-        raise exceptions.ValidationError(
-            {"status": [f"Cannot move a lead from {current!r} to {new!r}; allowed next: {allowed}."]}
-        )
+        raise InvalidInput(f"Cannot move a lead from {current!r} to {new!r}; allowed next: {allowed}.", field="status")
 
 
-class DuplicateLead(exceptions.ValidationError):
+class DuplicateLead(InvalidInput):
     """Another live lead has this email or phone."""
 
     def __init__(self, field_name: str):
-        super().__init__({field_name: [f"A lead with this {field_name} already exists."]})
+        self.field_name = field_name
+        super().__init__(f"A lead with this {field_name} already exists.", field=field_name)
 
 
 def _ensure_unique_contact(*, email: str, phone: str, exclude_id: int | None = None) -> None:
@@ -105,7 +108,7 @@ def _ensure_unique_contact(*, email: str, phone: str, exclude_id: int | None = N
         raise DuplicateLead(duplicate[0])
 
 
-def _save_unique(lead: Lead, *, email: str, phone: str, **kwargs) -> None:
+def _save_unique(lead: Lead, *, email: str, phone: str, **kwargs: Any) -> None:
     """Saves; the unique live email/phone constraints turn a concurrent duplicate into
     a DuplicateLead instead of a 500."""
     try:
@@ -126,7 +129,7 @@ def _clean(lead: Lead) -> None:
             validate_constraints=False,
         )
     except DjangoValidationError as exc:
-        raise exceptions.ValidationError(exc.message_dict)
+        raise InvalidInput("Invalid input.", details=exc.message_dict)
 
 
 def _lock(lead: Lead) -> Lead:
@@ -137,7 +140,7 @@ def create_lead(
     *,
     actor: User | None,
     data: dict[str, Any],
-    request=None,
+    request: Any = None,
     check_duplicates: bool = True,
     supply: dict[int, int] | None = None,
     bulk: bool = False,
@@ -163,7 +166,7 @@ def _create(
     *,
     actor: User | None,
     data: dict[str, Any],
-    request,
+    request: Any,
     check_duplicates: bool,
     supply: dict[int, int] | None,
     bulk: bool,
@@ -173,15 +176,17 @@ def _create(
         if check_duplicates:
             _ensure_unique_contact(email=data.get("email", ""), phone=data.get("phone", ""))
         assigned_to = data.pop("assigned_to", None)
-        if assigned_to is None and actor is not None and actor.role == User.Role.AGENT:
-            assigned_to = actor
+        if assigned_to is not None and not is_agent(assigned_to):
+            raise InvalidInput("Leads can only be assigned to an active agent.", field="assigned_to")
+        if assigned_to is None and is_agent(actor):
+            assigned_to = actor  # an agent works the leads they bring; staff-made leads stay unowned
         lead = Lead(**data, created_by=actor, assigned_to=assigned_to)
         _clean(lead)
         if supply is None and lead.specialization_id:
             supply = selectors.verified_expert_counts({lead.specialization_id})
         # Scored before the insert (one write): a new lead has no messages or notes yet.
         inputs = scoring.ScoreInputs(
-            verified_experts=(supply or {}).get(lead.specialization_id, 0), inbound_messages=0, notes=0
+            verified_experts=(supply or {}).get(lead.specialization_id or 0, 0), inbound_messages=0, notes=0
         )
         lead.score, lead.score_breakdown = scoring.score_lead(lead, inputs, now=timezone.now())
         lead.save()
@@ -202,19 +207,21 @@ def _create(
     return lead
 
 
-def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any], request=None) -> Lead:
+def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any], request: Any = None) -> Lead:
     """Applies ``changes`` (validated field values). A status change must be an allowed
     transition; every changed field is recorded with its before/after values."""
     with transaction.atomic():
         lead = _lock(lead)
         unknown = set(changes) - set(EDITABLE_FIELDS)
         if unknown:
-            raise exceptions.ValidationError({name: ["This field cannot be changed here."] for name in unknown})
+            raise InvalidInput(
+                "Invalid input.", details={name: ["This field cannot be changed here."] for name in sorted(unknown)}
+            )
         if "status" in changes:
             validate_transition(lead.status, changes["status"])
         if changes.get("whatsapp_opt_in") and lead.whatsapp_opted_out_at:
-            raise exceptions.ValidationError(
-                {"whatsapp_opt_in": ["The contact opted out (STOP); only they can opt back in by replying START."]}
+            raise InvalidInput(
+                "The contact opted out (STOP); only they can opt back in by replying START.", field="whatsapp_opt_in"
             )
         if "email" in changes or "phone" in changes:
             _ensure_unique_contact(
@@ -252,7 +259,7 @@ def update_lead(*, lead: Lead, actor: User | None, changes: dict[str, Any], requ
     return lead
 
 
-def delete_lead(*, lead: Lead, actor: User | None, request=None) -> None:
+def delete_lead(*, lead: Lead, actor: User | None, request: Any = None) -> None:
     """Soft delete: the row and its history stay for staff; the API no longer shows it."""
     with transaction.atomic():
         lead = _lock(lead)
@@ -272,10 +279,10 @@ def delete_lead(*, lead: Lead, actor: User | None, request=None) -> None:
         )
 
 
-def assign_lead(*, lead: Lead, agent: User, actor: User | None, request=None) -> Lead:
+def assign_lead(*, lead: Lead, agent: User, actor: User | None, request: Any = None) -> Lead:
     """Hands the lead to ``agent`` and notifies them (in-app now, pushed after commit)."""
-    if agent.role != User.Role.AGENT or not agent.is_active:
-        raise exceptions.ValidationError({"agent_id": ["Leads can only be assigned to an active agent."]})
+    if not is_agent(agent):
+        raise InvalidInput("Leads can only be assigned to an active agent.", field="agent_id")
     with transaction.atomic():
         lead = _lock(lead)
         before = lead.assigned_to_id
@@ -298,6 +305,28 @@ def assign_lead(*, lead: Lead, agent: User, actor: User | None, request=None) ->
     return lead
 
 
+def set_nurture_sequence(*, lead: Lead, sequence: Any, actor: User | None, request: Any = None) -> Lead:
+    """Puts the lead on ``sequence`` (None: the default one), with a history row."""
+    with transaction.atomic():
+        lead = _lock(lead)
+        before = lead.nurture_sequence_id
+        after = sequence.pk if sequence is not None else None
+        if before == after:
+            return lead
+        lead.nurture_sequence = sequence
+        lead.save(update_fields=["nurture_sequence", "updated_at"])
+        record_event(lead=lead, kind=LeadEvent.Kind.UPDATED, actor=actor, changes={"nurture_sequence": (before, after)})
+        record_audit(
+            actor=actor,
+            action="leads.nurture_sequence",
+            target=lead,
+            before={"nurture_sequence": before},
+            after={"nurture_sequence": after},
+            request=request,
+        )
+    return lead
+
+
 def _notify_assigned(lead: Lead, agent: User, event: LeadEvent) -> None:
     notify(
         user=agent,
@@ -310,7 +339,7 @@ def _notify_assigned(lead: Lead, agent: User, event: LeadEvent) -> None:
 def add_note(*, lead: Lead, actor: User | None, body: str) -> LeadNote:
     body = body.strip()
     if not body:
-        raise exceptions.ValidationError({"body": ["A note cannot be empty."]})
+        raise InvalidInput("A note cannot be empty.", field="body")
     with transaction.atomic():
         lead = _lock(lead)
         note = LeadNote.objects.create(lead=lead, author=actor, body=body)
@@ -320,29 +349,33 @@ def add_note(*, lead: Lead, actor: User | None, body: str) -> LeadNote:
     return note
 
 
-def convert_lead(*, lead: Lead, actor: User, value: Decimal, currency: str, request=None) -> tuple[Deal, Any]:
-    """Records the deal, marks the lead won and books the agent's commission, all or
-    nothing. A second conversion is a 409 (the lock serialises racing requests, the
+def convert_lead(*, lead: Lead, actor: User, value: Decimal, currency: str, request: Any = None) -> hooks.Converted:
+    """Marks the lead won and hands the deal to the registered converter (commissions:
+    the deal and the agent's pending commission), all or nothing. Only an agent owns a
+    lead and earns: an unowned lead (made by staff, never assigned) is refused with a
+    400. A second conversion is a 409 (the lock serialises racing requests, the
     one-deal-per-lead constraint backs it up)."""
-    # Imported here: the commissions app builds on leads' models, not the other way round.
-    from commissions.services import record_commission_for_deal
-
-    value = Decimal(value).quantize(CENTS, rounding=ROUND_HALF_UP)
+    converter = hooks.converter()
+    if converter is None:
+        raise ServiceUnavailable("Lead conversion is not available: no deal ledger is installed.")
+    currency = (currency or "").upper()
+    if not is_currency(currency):
+        raise InvalidInput(f"{currency!r} is not an ISO 4217 currency in use.", field="currency")
     with transaction.atomic():
         lead = _lock(lead)
-        if Deal.objects.filter(lead=lead).exists():
+        if lead.status == S.WON:  # won is reached only here, with its deal
             raise Conflict("This lead was already converted.")
         if lead.status not in CONVERTIBLE:
-            raise exceptions.ValidationError(
-                {"status": [f"A {lead.status!r} lead cannot be converted; reopen it first."]}
+            raise InvalidInput(f"A {lead.status!r} lead cannot be converted; reopen it first.", field="status")
+        agent = lead.owner
+        if agent is None:
+            raise InvalidInput(
+                "This lead has no agent: assign it to an agent before converting it (staff never earn commissions).",
+                field="assigned_to",
+                code="lead_unowned",
             )
-        try:
-            with transaction.atomic():
-                deal = Deal.objects.create(
-                    lead=lead, agent=lead.owner or actor, value=value, currency=currency.upper(), created_by=actor
-                )
-        except IntegrityError:
-            raise Conflict("This lead was already converted.")
+        converted = converter(lead=lead, agent=agent, value=value, currency=currency, actor=actor, request=request)
+        deal = converted.deal
         before = lead.status
         lead.status = S.WON
         lead.save(update_fields=["status", "updated_at"])
@@ -361,9 +394,19 @@ def convert_lead(*, lead: Lead, actor: User, value: Decimal, currency: str, requ
             after={"status": S.WON, "deal_id": deal.pk, "value": str(deal.value), "currency": deal.currency},
             request=request,
         )
-        commission = record_commission_for_deal(deal=deal)
         recompute_score(lead=lead)
-    return deal, commission
+    return converted
+
+
+def is_agent(user: User | None) -> bool:
+    """Only active agents own leads (and so earn on them); staff never do."""
+    return bool(
+        user is not None
+        and user.role == User.Role.AGENT
+        and user.is_active
+        and not user.is_staff
+        and not user.is_superuser
+    )
 
 
 # --- scoring ---------------------------------------------------------------------------
@@ -374,7 +417,7 @@ def _score_inputs(lead: Lead, supply: dict[int, int] | None = None) -> scoring.S
         ids = {lead.specialization_id} if lead.specialization_id else set()
         supply = selectors.verified_expert_counts(ids) if ids else {}
     return scoring.ScoreInputs(
-        verified_experts=supply.get(lead.specialization_id, 0),
+        verified_experts=supply.get(lead.specialization_id or 0, 0),
         inbound_messages=lead.messages.filter(direction=WhatsAppMessage.Direction.INBOUND).count(),
         notes=lead.lead_notes.count(),
     )
@@ -396,6 +439,7 @@ def recompute_all_scores(*, batch_size: int = 500, now: dt.datetime | None = Non
     """Nightly: recency decays, supply changes. Counts are fetched per batch, not per lead."""
     now = now or timezone.now()
     supply = selectors.verified_expert_counts()
+    table = fx_table(now)
     updated = 0
     queryset = Lead.objects.alive().order_by("pk")
     last_pk = 0
@@ -413,6 +457,7 @@ def recompute_all_scores(*, batch_size: int = 500, now: dt.datetime | None = Non
                 verified_experts=supply.get(lead.specialization_id, 0),
                 inbound_messages=lead.inbound_count,
                 notes=lead.note_count,
+                fx_table=table,
             )
             lead.score, lead.score_breakdown = scoring.score_lead(lead, inputs, now=now)
         with transaction.atomic():

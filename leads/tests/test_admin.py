@@ -178,7 +178,7 @@ def test_import_view(staff):
 def test_other_admin_pages_load(staff, lead):
     NurtureStepFactory()
     MessageTemplateFactory()
-    for name in ("nurturesequence", "messagetemplate", "whatsappmessage", "deal"):
+    for name in ("nurturesequence", "messagetemplate", "whatsappmessage"):
         assert staff.get(reverse(f"admin:leads_{name}_changelist")).status_code == 200, name
     sequence_id = NurtureStepFactory._meta.model.objects.first().sequence_id
     assert staff.get(reverse("admin:leads_nurturesequence_change", args=[sequence_id])).status_code == 200

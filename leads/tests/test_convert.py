@@ -5,11 +5,11 @@ from decimal import Decimal
 import pytest
 
 from accounts.tests.factories import UserFactory
-from commissions.models import Commission
+from commissions.models import Commission, Deal
 from foodxchange.models import AuditLog
 from foodxchange.tests.concurrency import run_in_threads
 from leads import services
-from leads.models import Deal, Lead
+from leads.models import Lead
 from leads.tests.factories import LeadFactory
 
 
@@ -90,7 +90,7 @@ def test_a_failing_commission_rolls_the_whole_conversion_back(agent_user, lead, 
     def broken(*, deal):
         raise RuntimeError("ledger down")
 
-    monkeypatch.setattr("commissions.services.record_commission_for_deal", broken)
+    monkeypatch.setattr("commissions.services.ledger.record_commission_for_deal", broken)
     with pytest.raises(RuntimeError):
         services.convert_lead(lead=lead, actor=agent_user, value=Decimal("10"), currency="USD")
     lead.refresh_from_db()
@@ -102,9 +102,9 @@ def test_a_failing_commission_rolls_the_whole_conversion_back(agent_user, lead, 
 @pytest.mark.django_db
 def test_the_commission_service_is_called_with_the_deal(agent_user, lead, monkeypatch):
     calls = []
-    monkeypatch.setattr("commissions.services.record_commission_for_deal", lambda *, deal: calls.append(deal))
-    deal, commission = services.convert_lead(lead=lead, actor=agent_user, value=Decimal("10"), currency="usd")
-    assert calls == [deal] and commission is None
+    monkeypatch.setattr("commissions.services.ledger.record_commission_for_deal", lambda *, deal: calls.append(deal))
+    converted = services.convert_lead(lead=lead, actor=agent_user, value=Decimal("10"), currency="usd")
+    assert calls == [converted.deal] and converted.commission is None
 
 
 @pytest.mark.postgres

@@ -2,8 +2,9 @@ import io
 
 import pytest
 
+from commissions.models import Deal
 from leads import demo
-from leads.models import Deal, Lead, MessageTemplate, NurtureSequence
+from leads.models import Lead, MessageTemplate, NurtureSequence
 
 
 @pytest.mark.django_db

@@ -5,10 +5,10 @@ import io
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
-from rest_framework import exceptions
 
 from accounts.tests.factories import UserFactory
 from experts.models import Specialization
+from foodxchange.errors import InvalidInput
 from foodxchange.models import AuditLog
 from leads.models import Lead, LeadEvent
 from leads.tests.factories import LeadFactory
@@ -106,7 +106,7 @@ def test_each_row_is_atomic(agent_client, monkeypatch):
 
     def failing(*, lead, **kwargs):
         if lead.company_name == "Explodes":
-            raise exceptions.ValidationError({"notes": ["History could not be written."]})
+            raise InvalidInput("History could not be written.", field="notes")
         return real(lead=lead, **kwargs)
 
     monkeypatch.setattr(pipeline, "record_event", failing)

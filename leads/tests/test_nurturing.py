@@ -169,3 +169,23 @@ def test_sequence_statuses_are_validated():
     with pytest.raises(ValidationError):
         sequence.full_clean()
     NurtureSequenceFactory.build(name="ok", statuses=["new", "contacted"]).full_clean()
+
+
+def test_a_run_reads_history_set_based_not_per_lead(sequence, django_assert_max_num_queries):
+    agent = UserFactory(role="agent")
+    for _ in range(3):
+        quiet_lead(agent, days=1)  # not due: nothing is sent, only read
+    with time_machine.travel(NOON_UTC, tick=False), django_assert_max_num_queries(6) as few:
+        run_nurturing()
+    for _ in range(12):
+        quiet_lead(agent, days=1)
+    with time_machine.travel(NOON_UTC, tick=False), django_assert_max_num_queries(len(few.captured_queries)):
+        result = run_nurturing()
+    assert result.sent == 0 and result.skipped["not_due"] == 15
+
+
+def test_unowned_staff_leads_are_not_nurtured(sequence, outbox, django_capture_on_commit_callbacks, admin_user):
+    lead = LeadFactory(created_by=admin_user, assigned_to=None, whatsapp_opt_in=True)
+    Lead.objects.filter(pk=lead.pk).update(created_at=NOON_UTC - dt.timedelta(days=4))
+    result = run(NOON_UTC, django_capture_on_commit_callbacks)
+    assert result.sent == 0 and result.skipped["no_owner"] == 1 and outbox == []

@@ -44,9 +44,9 @@ def test_a_complete_engaged_recent_lead_in_a_well_supplied_field_scores_100():
 
 
 def test_budget_bands_compare_in_the_base_currency(settings):
-    settings.COMMISSION_BASE_CURRENCY = "USD"
-    settings.COMMISSION_FX_RATES = {"EUR": "1.10"}
-    inputs = scoring.ScoreInputs(verified_experts=0, inbound_messages=0, notes=0)
+    settings.BASE_CURRENCY = "USD"
+    table = {"USD": (Decimal("1"), None), "EUR": (Decimal("1.10"), NOW)}
+    inputs = scoring.ScoreInputs(verified_experts=0, inbound_messages=0, notes=0, fx_table=table)
 
     def budget(value: str, currency: str) -> dict:
         lead = LeadFactory.build(estimated_value=Decimal(value), currency=currency, created_at=NOW)
@@ -105,26 +105,6 @@ def test_fit_counts_only_verified_active_experts_in_the_specialization():
     services.recompute_all_scores()
     lead.refresh_from_db()
     assert rules(lead.score_breakdown)["fit"]["points"] == 14
-
-
-def test_supply_is_zero_while_expert_profiles_are_not_installed(monkeypatch):
-    def missing(app_label, model_name):
-        raise LookupError(model_name)
-
-    monkeypatch.setattr(selectors.apps, "get_model", missing)
-    assert selectors.verified_expert_counts() == {}
-    spec = Specialization.objects.first()
-    lead = services.create_lead(
-        actor=None,
-        data={
-            "company_name": "A",
-            "contact_name": "B",
-            "phone": "+14155550100",
-            "country": "US",
-            "specialization": spec,
-        },
-    )
-    assert rules(lead.score_breakdown)["fit"]["points"] == 0
 
 
 def test_score_is_recomputed_on_change(agent_client, agent_user):

@@ -8,6 +8,7 @@ from http.server import BaseHTTPRequestHandler, HTTPServer
 from urllib.parse import parse_qs, urlencode
 
 import pytest
+import time_machine
 from django.utils import timezone
 from twilio.request_validator import RequestValidator
 
@@ -435,3 +436,33 @@ def test_other_apps_can_send_with_keywords(outbox):
     result = whatsapp.get_backend().send(to="+14155550100", body="Your lead was assigned")
     assert result.sid == outbox[0]["sid"]
     assert outbox[0]["message"] == whatsapp.OutgoingMessage(to="+14155550100", body="Your lead was assigned")
+
+
+# --- default idempotency key ------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_two_identical_sends_within_a_minute_send_once(
+    agent_client, opted_in, template, outbox, django_capture_on_commit_callbacks
+):
+    payload = {"template": template.name, "variables": {"topic": "HACCP"}}
+    with django_capture_on_commit_callbacks(execute=True):
+        first = send(agent_client, opted_in, payload)
+        second = send(agent_client, opted_in, payload)  # a double click, no Idempotency-Key
+    assert first.status_code == 202 and second.status_code in (200, 202)
+    assert first.json()["id"] == second.json()["id"]
+    assert WhatsAppMessage.objects.filter(lead=opted_in).count() == 1 and len(outbox) == 1
+
+    # Different content is a different message.
+    with django_capture_on_commit_callbacks(execute=True):
+        other = send(agent_client, opted_in, {"template": template.name, "variables": {"topic": "allergens"}})
+    assert other.json()["id"] != first.json()["id"] and len(outbox) == 2
+
+    # The same message again after the window is a new send.
+    WhatsAppMessage.objects.update(created_at=timezone.now() - dt.timedelta(seconds=61))
+    with (
+        time_machine.travel(timezone.now() + dt.timedelta(seconds=61)),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        later = send(agent_client, opted_in, payload)
+    assert later.json()["id"] not in (first.json()["id"], other.json()["id"]) and len(outbox) == 3

@@ -363,6 +363,7 @@ def test_experts_online_query_count_does_not_grow(api_client, django_assert_max_
     from experts.models import ExpertProfile, Specialization
 
     settings.PRESENCE_STORE = "memory"
+    get_store().clear()  # the in-process store outlives earlier tests (and their user ids)
     haccp = Specialization.objects.order_by("id").first()
     users = [UserFactory(role="expert") for _ in range(15)]
     for user in users:
