@@ -1,6 +1,6 @@
 from django.urls import path
 
-from experts import search_views, views
+from experts import payout_views, search_views, views
 
 urlpatterns = [
     path("experts/profile", views.OwnProfileView.as_view(), name="expert-profile-own"),
@@ -17,6 +17,7 @@ urlpatterns = [
         views.VerificationDecideView.as_view(),
         name="expert-verification-decide",
     ),
+    path("experts/payout-account", payout_views.PayoutAccountView.as_view(), name="expert-payout-account"),
     path("experts/documents", views.DocumentView.as_view(), name="expert-documents"),
     path("search/experts", search_views.ExpertSearchView.as_view(), name="search-experts"),
     path("search/services", search_views.ServiceSearchView.as_view(), name="search-services"),
