@@ -1,5 +1,6 @@
 from datetime import timedelta
 from decimal import Decimal
+from io import StringIO
 
 import pytest
 from django.core import mail
@@ -134,7 +135,7 @@ def test_reschedule_keeps_uid_raises_sequence_and_is_limited(client_for, request
         resp = api.post(f"{URL}/{requested.pk}/reschedule", {"start": new.isoformat()}, format="json")
     assert resp.status_code == 200, resp.content
     assert resp.json()["reschedule_count"] == 1
-    ics = [m for m in mail.outbox if m.attachments][0].attachments[0][1]
+    ics = next(m for m in mail.outbox if m.attachments).attachments[0][1]
     assert requested.ics_uid in ics and "SEQUENCE:1" in ics
     # Overlapping its own old time is fine (moving by 30 minutes).
     resp = api.post(
@@ -174,7 +175,7 @@ def test_complete_review_window_and_release_pays_the_expert(
 
     time.sleep(0.5)
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("run_due_jobs", "--only", "consultations", stdout=open("/dev/null", "w"))
+        call_command("run_due_jobs", "--only", "consultations", stdout=StringIO())
     requested.refresh_from_db()
     assert requested.status == "released"
     transfer = Transfer.objects.get(consultation=requested)
@@ -190,7 +191,7 @@ def test_complete_review_window_and_release_pays_the_expert(
     assert kinds(requested) == ["charge", "fee", "transfer"]
     # Running the jobs again does nothing twice.
     with django_capture_on_commit_callbacks(execute=True):
-        call_command("run_due_jobs", stdout=open("/dev/null", "w"))
+        call_command("run_due_jobs", stdout=StringIO())
     assert len(RecordingBackend.distinct("transfer")) == 1
     assert LedgerEntry.objects.filter(consultation=requested).count() == 3
     assert Notification.objects.filter(kind="consultation.released").count() == 2
