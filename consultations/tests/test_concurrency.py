@@ -95,7 +95,7 @@ def test_invoice_numbers_have_no_gaps_under_concurrency():
     def attempt():
         return services.payment_succeeded(intent_id=queue.pop(), charge_id="ch_x").pk
 
-    results, errors = run_in_threads(attempt, 8)
+    _results, errors = run_in_threads(attempt, 8)
     assert not errors
     sequences = sorted(Invoice.objects.values_list("sequence", flat=True))
     assert sequences == list(range(sequences[0], sequences[0] + 8))

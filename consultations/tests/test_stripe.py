@@ -89,7 +89,7 @@ def test_real_sdk_charge_webhook_refund_and_transfer(
         services.release_due()
     transfer = Transfer.objects.get(consultation=c)
     assert transfer.status == "paid" and transfer.provider_id.startswith("tr_fake_")
-    sent = [r for r in fake_stripe.requests if r["path"] == "/v1/transfers"][0]
+    sent = next(r for r in fake_stripe.requests if r["path"] == "/v1/transfers")
     assert sent["params"]["source_transaction"] == "ch_fake_1"
     assert sent["params"]["destination"] == "acct_FAKE1" and sent["params"]["amount"] == "10200"
 
@@ -115,7 +115,7 @@ def test_real_sdk_refund_on_decline(
         client_for(expert.user).post(f"{URL}/{cid}/decline")
     refund = Refund.objects.get(consultation_id=cid)
     assert refund.status == "succeeded" and refund.provider_id.startswith("re_fake_")
-    sent = [r for r in fake_stripe.requests if r["path"] == "/v1/refunds"][0]
+    sent = next(r for r in fake_stripe.requests if r["path"] == "/v1/refunds")
     assert sent["params"] == {
         "payment_intent": "pi_fake_1",
         "amount": "12000",
