@@ -1016,6 +1016,7 @@ def issue_invoice(*, consultation: Consultation) -> Invoice:
         counter.save(update_fields=["last_number"])
         expert = consultation.expert
         client = consultation.client
+        price = str(round_money(consultation.price, consultation.currency))
         return Invoice.objects.create(
             consultation=consultation,
             year=issued.year,
@@ -1036,8 +1037,8 @@ def issue_invoice(*, consultation: Consultation) -> Invoice:
                     "description": f"{consultation.service_title} ({consultation.duration_minutes} min, "
                     f"{consultation.start:%Y-%m-%d %H:%M} UTC)",
                     "quantity": 1,
-                    "unit_price": str(consultation.price),
-                    "amount": str(consultation.price),
+                    "unit_price": price,
+                    "amount": price,
                 }
             ],
             issued_at=issued,

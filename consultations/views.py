@@ -9,6 +9,7 @@ from rest_framework import serializers as drf_serializers
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.permissions import AllowAny, IsAuthenticated
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -274,8 +275,26 @@ class ExpertReviewsView(ListAPIView):
         return super().get(request, *args, **kwargs)
 
 
+class PDFRenderer(BaseRenderer):
+    """Lets ``?format=pdf`` through DRF's content negotiation (the view answers the PDF
+    itself); anything else it is asked to render (an error) goes out as JSON."""
+
+    media_type = "application/pdf"
+    format = "pdf"
+    charset = None
+
+    def render(self, data, accepted_media_type=None, renderer_context=None):
+        if isinstance(data, bytes):
+            return data
+        response = (renderer_context or {}).get("response")
+        if response is not None:
+            response["Content-Type"] = "application/json"
+        return JSONRenderer().render(data)
+
+
 class InvoiceView(APIView):
     permission_classes = [IsAuthenticated]
+    renderer_classes = [JSONRenderer, PDFRenderer]
 
     @extend_schema(
         tags=TAGS,
