@@ -56,7 +56,10 @@ def test_review_needs_a_completed_consultation_and_the_client(
     resp = client_for(client_a).post(f"{URL}/{upcoming.pk}/review", {"rating": 5}, format="json")
     assert resp.status_code == 409
     assert client_for(expert.user).post(f"{URL}/{done.pk}/review", {"rating": 5}, format="json").status_code == 403
-    assert client_for(UserFactory(role="client")).post(f"{URL}/{done.pk}/review", {"rating": 5}, format="json").status_code == 404
+    assert (
+        client_for(UserFactory(role="client")).post(f"{URL}/{done.pk}/review", {"rating": 5}, format="json").status_code
+        == 404
+    )
 
 
 def test_public_reviews_list(client_for, api_client, done, django_assert_max_num_queries):
