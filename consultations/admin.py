@@ -39,7 +39,7 @@ class EventInline(admin.TabularInline):
     model = ConsultationEvent
     extra = 0
     can_delete = False
-    fields = ["created_at", "transition", "from_status", "to_status", "actor", "actor_role", "reason"]
+    fields = ("created_at", "transition", "from_status", "to_status", "actor", "actor_role", "reason")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -50,7 +50,7 @@ class RefundInline(admin.TabularInline):
     model = Refund
     extra = 0
     can_delete = False
-    fields = ["created_at", "amount", "currency", "reason", "status", "provider_id"]
+    fields = ("created_at", "amount", "currency", "reason", "status", "provider_id")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:
@@ -61,7 +61,7 @@ class LedgerInline(admin.TabularInline):
     model = LedgerEntry
     extra = 0
     can_delete = False
-    fields = ["created_at", "kind", "amount", "currency", "amount_minor", "external_id"]
+    fields = ("created_at", "kind", "amount", "currency", "amount_minor", "external_id")
     readonly_fields = fields
 
     def has_add_permission(self, request, obj=None) -> bool:

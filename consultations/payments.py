@@ -103,7 +103,7 @@ class StripeBackend:
         if not settings.STRIPE_SECRET_KEY:
             raise PaymentsNotConfigured("The stripe payments backend needs STRIPE_SECRET_KEY.")
         self._stripe = stripe
-        base = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
+        base: Any = {"api": settings.STRIPE_API_BASE} if settings.STRIPE_API_BASE else None
         # The SDK retries network failures itself, re-sending the same idempotency key.
         self._client = stripe.StripeClient(settings.STRIPE_SECRET_KEY, base_addresses=base, max_network_retries=2)
 

@@ -5,6 +5,7 @@ Apps paying experts register a listener in ``AppConfig.ready()``
 transfers waiting for an account are paid at once."""
 
 from collections.abc import Callable
+from functools import partial
 
 from django.db import transaction
 
@@ -52,5 +53,5 @@ def set_payout_account(
             request=request,
         )
         for listener in list(_listeners):
-            transaction.on_commit(lambda listener=listener: listener(expert=expert), robust=True)
+            transaction.on_commit(partial(listener, expert=expert), robust=True)
     return account
