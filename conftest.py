@@ -82,6 +82,33 @@ def agent_user(db):
     return UserFactory(role="agent")
 
 
+def make_staff(*areas: str):
+    """A staff account holding exactly ``areas`` (support, finance, operations)."""
+    from django.contrib.auth.models import Group, Permission
+
+    user = UserFactory(role="admin", is_staff=True)
+    for area in areas:
+        # Transactional tests flush the groups the data migration made; permissions
+        # come back through post_migrate, groups do not.
+        group, _ = Group.objects.get_or_create(name=area)
+        group.permissions.add(Permission.objects.get(content_type__app_label="foodxchange", codename=area))
+        user.groups.add(group)
+    return type(user).objects.get(pk=user.pk)  # fresh permission cache
+
+
 @pytest.fixture
 def admin_user(db):
-    return UserFactory(role="admin", is_staff=True)
+    """A staff account holding every staff area (support, finance and operations)."""
+    return make_staff("support", "finance", "operations")
+
+
+@pytest.fixture
+def staff_for(db):
+    """``staff_for("finance")`` → a staff account holding only those areas (none: bare staff)."""
+    return make_staff
+
+
+@pytest.fixture
+def bare_staff_user(db):
+    """Staff with no area: every admin endpoint answers 403."""
+    return make_staff()
