@@ -46,7 +46,7 @@ from consultations.models import (
 from experts import payout_accounts, ratings
 from experts.models import ExpertProfile, ExpertService
 from experts.selectors import free_slots, merge_intervals
-from foodxchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied
+from foodxchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceUnavailable
 from foodxchange.money import percent_of, round_money, to_minor_units
 from foodxchange.services import record_audit
 
@@ -281,6 +281,10 @@ def book_consultation(*, client: Any, booking: BookingRequest, idempotency_key: 
     price = price_for(service=service, duration_minutes=duration)
     fee = percent_of(price, Decimal(settings.CONSULTATION_PLATFORM_FEE_PERCENT), service.currency)
 
+    try:
+        provider = payments.get_backend().name
+    except payments.PaymentsNotConfigured as exc:
+        raise ServiceUnavailable("Payments are not configured; no booking was made.") from exc
     _expire_stale_holds(expert.pk, start, end)
     _check_window(expert=expert, start=start, end=end)
     now = timezone.now()
@@ -310,7 +314,7 @@ def book_consultation(*, client: Any, booking: BookingRequest, idempotency_key: 
             )
             Payment.objects.create(
                 consultation=consultation,
-                provider=payments.get_backend().name,
+                provider=provider,
                 amount=price,
                 currency=service.currency,
                 idempotency_key=f"consultation-{consultation.reference}-charge",

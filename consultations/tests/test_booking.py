@@ -220,3 +220,12 @@ def test_payment_failure_keeps_the_hold_until_it_expires(
     c = Consultation.objects.get(pk=resp.json()["id"])
     assert c.status == "pending_payment" and c.payment.status == "failed"
     assert not LedgerEntry.objects.exists()
+
+
+def test_unconfigured_stripe_is_503_and_books_nothing(client_for, client_a, bookable, settings):
+    settings.CONSULTATION_PAYMENTS_BACKEND = "stripe"
+    settings.STRIPE_SECRET_KEY = ""
+    expert, service = bookable
+    resp = book(client_for(client_a), expert, service, next_slot())
+    assert resp.status_code == 503
+    assert not Consultation.objects.exists()
