@@ -38,7 +38,7 @@ format: install
 	$(BIN)/ruff format .
 
 worker: install
-	$(BIN)/celery -A foodxchange worker --loglevel=INFO
+	$(BIN)/celery -A foodxchange worker -Q celery,restore --loglevel=INFO
 
 beat: install
 	$(BIN)/celery -A foodxchange beat --loglevel=INFO

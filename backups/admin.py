@@ -1,6 +1,7 @@
 """The staff console for backups: the list with status and filters, verify and
 restore actions (restore asks for the backup id typed back on its own page), a
-"Back up now" button and the jobs that ran."""
+"Back up now" button and the jobs that ran. Everything here belongs to the
+``operations`` staff area, like the backup API."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -13,8 +14,11 @@ from django.utils.html import format_html
 from backups import services
 from backups.management.common import human_size
 from backups.models import Backup, BackupJob
+from foodxchange.admin import StaffAreaAdmin
+from foodxchange.api.permissions import has_staff_area
+from foodxchange.errors import DomainError, message_of
 
-STATUS_COLOURS = {
+STATUS_COLOURS: dict[str, str] = {
     Backup.Status.VERIFIED: "#1a7f37",
     Backup.Status.SUCCEEDED: "#2f6f9f",
     Backup.Status.FAILED: "#c62828",
@@ -43,7 +47,7 @@ class BackupJobInline(admin.TabularInline):
     model = BackupJob
     extra = 0
     can_delete = False
-    fields = ["kind", "status", "requested_by", "created_at", "finished_at", "error"]
+    fields = ("kind", "status", "requested_by", "created_at", "finished_at", "error")
     readonly_fields = fields
     show_change_link = True
 
@@ -52,7 +56,9 @@ class BackupJobInline(admin.TabularInline):
 
 
 @admin.register(Backup)
-class BackupAdmin(admin.ModelAdmin):
+class BackupAdmin(StaffAreaAdmin):
+    view_area = "operations"
+
     list_display = [
         "short_id",
         "kind",
@@ -82,10 +88,10 @@ class BackupAdmin(admin.ModelAdmin):
         return False  # archives are removed by the retention policy, which keeps the audit trail
 
     def has_verify_permission(self, request) -> bool:
-        return request.user.has_perm("backups.verify_backup")
+        return has_staff_area(request.user, "operations")
 
     def has_restore_permission(self, request) -> bool:
-        return request.user.has_perm("backups.restore_backup")
+        return has_staff_area(request.user, "operations")
 
     @admin.display(description="id", ordering="id")
     def short_id(self, obj: Backup) -> str:
@@ -107,14 +113,20 @@ class BackupAdmin(admin.ModelAdmin):
 
     @admin.action(description="Verify selected backups (scratch restore)", permissions=["verify"])
     def verify_selected(self, request, queryset):
-        queued = skipped = 0
+        queued = reused = skipped = 0
         for backup in queryset:
-            if backup.storage_name and backup.status in (*Backup.RESTORABLE, Backup.Status.VERIFICATION_FAILED):
-                services.request_job(kind=BackupJob.Kind.VERIFY, user=request.user, backup=backup, request=request)
-                queued += 1
-            else:
+            try:
+                answer = services.request_verification(backup=backup, user=request.user, fresh=True, request=request)
+            except DomainError:
                 skipped += 1
+                continue
+            if answer.reused:
+                reused += 1
+            else:
+                queued += 1
         self.message_user(request, f"{queued} verification(s) queued.", messages.SUCCESS)
+        if reused:
+            self.message_user(request, f"{reused} backup(s) already being verified.", messages.INFO)
         if skipped:
             self.message_user(request, f"{skipped} backup(s) skipped: not completed.", messages.WARNING)
 
@@ -133,7 +145,7 @@ class BackupAdmin(admin.ModelAdmin):
         return custom + super().get_urls()
 
     def backup_now_view(self, request):
-        if request.method != "POST" or not request.user.has_perm("backups.add_backup"):
+        if request.method != "POST" or not has_staff_area(request.user, "operations"):
             raise PermissionDenied
         backup = services.request_backup(kind=Backup.Kind.MANUAL, user=request.user, request=request)
         self.message_user(request, f"Backup {backup.id} queued.", messages.SUCCESS)
@@ -153,8 +165,8 @@ class BackupAdmin(admin.ModelAdmin):
                 job = services.request_job(
                     kind=BackupJob.Kind.RESTORE, user=request.user, backup=backup, request=request
                 )
-            except services.OperationInProgress as exc:
-                self.message_user(request, str(exc), messages.ERROR)
+            except DomainError as exc:
+                self.message_user(request, message_of(exc), messages.ERROR)
             else:
                 self.message_user(
                     request,
@@ -173,7 +185,9 @@ class BackupAdmin(admin.ModelAdmin):
 
 
 @admin.register(BackupJob)
-class BackupJobAdmin(admin.ModelAdmin):
+class BackupJobAdmin(StaffAreaAdmin):
+    view_area = "operations"
+
     list_display = ["id", "kind", "status", "backup", "requested_by", "created_at", "finished_at"]
     list_filter = ["kind", "status", "created_at"]
     search_fields = ["error", "requested_by__email"]

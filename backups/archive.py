@@ -26,6 +26,8 @@ from backups.crypto import BackupKey, DecryptingReader, EncryptingWriter
 MANIFEST = "manifest.json"
 MEDIA_PREFIX = "media/"
 COPY_BUFFER = 1024 * 1024
+# Working folders a restore keeps inside MEDIA_ROOT; never part of the media themselves.
+WORK_PREFIXES = (".fx-restore-", ".fx-previous-")
 
 
 class ArchiveError(Exception):
@@ -56,7 +58,11 @@ def media_root() -> Path | None:
 def media_files(root: Path | None) -> list[Path]:
     if root is None or not root.exists():
         return []
-    return sorted(p for p in root.rglob("*") if p.is_file() and not p.is_symlink())
+    return sorted(
+        p
+        for p in root.rglob("*")
+        if p.is_file() and not p.is_symlink() and not p.relative_to(root).parts[0].startswith(WORK_PREFIXES)
+    )
 
 
 def media_stats(root: Path | None) -> dict:
@@ -90,6 +96,7 @@ def pack(
         _add_bytes(tar, MANIFEST, json.dumps(manifest, sort_keys=True, indent=1).encode())
         tar.add(dump, arcname=dump.name, recursive=False)
         for path in media_files(media):
+            assert media is not None  # media_files(None) is empty
             tar.add(path, arcname=MEDIA_PREFIX + path.relative_to(media).as_posix(), recursive=False)
             if on_file:
                 on_file(path.stat().st_size)
@@ -130,7 +137,10 @@ def unpack(*, archive: Path, folder: Path, media_target: Path | None = None) -> 
         with tarfile.open(fileobj=io.BufferedReader(reader, COPY_BUFFER), mode="r|gz") as tar:
             for member in tar:
                 if member.name == MANIFEST:
-                    manifest = json.loads(tar.extractfile(member).read())
+                    source = tar.extractfile(member)
+                    if source is None:
+                        raise ArchiveError("The backup manifest is not a regular file.")
+                    manifest = json.loads(source.read())
                 elif member.name.startswith(MEDIA_PREFIX):
                     if media_target is not None:
                         member.name = member.name[len(MEDIA_PREFIX) :]
@@ -151,35 +161,56 @@ def unpack(*, archive: Path, folder: Path, media_target: Path | None = None) -> 
 
 
 class MediaSwap:
-    """Replaces MEDIA_ROOT with a staged folder by renames on the same filesystem, so
-    the previous media can be put back in one step if the restore fails later."""
+    """Replaces the contents of MEDIA_ROOT with a staged copy, entry by entry, inside
+    MEDIA_ROOT itself.
+
+    MEDIA_ROOT is often a mount point (a Docker volume): renaming the folder itself
+    fails with EBUSY, and moving it to a sibling crosses filesystems (EXDEV). So the
+    staging and previous folders live *inside* the root, on the same filesystem as
+    its entries, and only the entries are renamed. The previous entries are kept until
+    ``commit`` so ``rollback`` can put them back."""
 
     def __init__(self, root: Path) -> None:
         self.root = root
         token = uuid.uuid4().hex[:10]
-        self.staging = root.parent / f".{root.name}.restore-{token}"
-        self.previous = root.parent / f".{root.name}.previous-{token}"
+        self.staging = root / f"{WORK_PREFIXES[0]}{token}"
+        self.previous = root / f"{WORK_PREFIXES[1]}{token}"
         self.swapped = False
+        self._moved_out: list[str] = []
+        self._moved_in: list[str] = []
+
+    def _live_entries(self) -> list[Path]:
+        return sorted(p for p in self.root.iterdir() if not p.name.startswith(WORK_PREFIXES))
 
     def prepare(self) -> Path:
-        self.root.parent.mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
         self.staging.mkdir(mode=0o700)
         return self.staging
 
     def swap(self) -> None:
-        # The staging folder was private while it filled; give it the live folder's mode.
-        self.staging.chmod(self.root.stat().st_mode & 0o777 if self.root.exists() else 0o755)
-        if self.root.exists():
-            self.root.rename(self.previous)
-        self.staging.rename(self.root)
-        self.swapped = True
+        self.previous.mkdir(mode=0o700)
+        self.swapped = True  # from here on, rollback has something to undo
+        for entry in self._live_entries():
+            entry.rename(self.previous / entry.name)
+            self._moved_out.append(entry.name)
+        for entry in sorted(self.staging.iterdir()):
+            entry.rename(self.root / entry.name)
+            self._moved_in.append(entry.name)
 
     def rollback(self) -> None:
         if self.swapped:
-            shutil.rmtree(self.root, ignore_errors=True)
-            if self.previous.exists():
-                self.previous.rename(self.root)
+            for name in self._moved_in:
+                target = self.root / name
+                if target.is_dir() and not target.is_symlink():
+                    shutil.rmtree(target, ignore_errors=True)
+                else:
+                    target.unlink(missing_ok=True)
+            for name in self._moved_out:
+                (self.previous / name).rename(self.root / name)
+            self._moved_in.clear()
+            self._moved_out.clear()
             self.swapped = False
+        shutil.rmtree(self.previous, ignore_errors=True)
         shutil.rmtree(self.staging, ignore_errors=True)
 
     def commit(self) -> None:

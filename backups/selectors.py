@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.conf import settings
@@ -38,7 +39,7 @@ def latest_backup_summary() -> dict | None:
     verified = newest_verified_backup()
     reference = (verified.finished_at or verified.created_at) if verified else None
     return {
-        **_brief(latest),
+        **(_brief(latest) or {}),
         "error": latest.error or None,
         "age_seconds": int((timezone.now() - latest.created_at).total_seconds()),
         "last_verified": _brief(verified),
@@ -55,7 +56,7 @@ def backup_overview() -> dict[str, Any]:
     return {
         "latest": latest_backup_summary(),
         "latest_successful": _brief(latest_success),
-        "latest_failed": {**_brief(latest_failure), "error": latest_failure.error} if latest_failure else None,
+        "latest_failed": {**(_brief(latest_failure) or {}), "error": latest_failure.error} if latest_failure else None,
         "backups_in_progress": [_brief(b) for b in in_progress],
         "jobs_in_progress": [
             {"id": str(j.id), "kind": j.kind, "status": j.status, "backup": str(j.backup_id) if j.backup_id else None}
@@ -84,7 +85,7 @@ class RetentionPlan:
     delete: list[Backup]
 
 
-def _newest_per_period(backups: list[Backup], period, limit: int) -> set:
+def _newest_per_period(backups: list[Backup], period: Callable[[datetime], Any], limit: int) -> set:
     """For the ``limit`` most recent periods that have a backup, the newest one of each
     (``backups`` is sorted newest first)."""
     kept: dict[Any, Any] = {}

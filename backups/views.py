@@ -1,10 +1,9 @@
-"""The ``/api/v1/backup/*`` endpoints: admins only. Anything that does work is queued
-as a Celery task and answered with 202 and the id to poll at ``/backup/status?id=``."""
+"""The ``/api/v1/backup/*`` endpoints: staff with the ``operations`` area only. Anything
+that does work is queued as a Celery task and answered with 202 and the id to poll at
+``/backup/status?id=``."""
 
-from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, PolymorphicProxySerializer, extend_schema
-from rest_framework import generics, status
-from rest_framework.exceptions import NotFound
+from rest_framework import generics, serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -18,21 +17,24 @@ from backups.serializers import (
     RestoreRequestSerializer,
     StatusQuerySerializer,
 )
-from foodxchange.api.errors import Conflict
-from foodxchange.api.permissions import IsAdmin
+from foodxchange.api.permissions import IsOperationsStaff
 from foodxchange.api.schema import error_responses
+from foodxchange.errors import Conflict, NotFound
 
 
 def _queue_job(request, *, kind: str, backup: Backup | None = None) -> Response:
-    try:
-        job = services.request_job(kind=kind, user=request.user, backup=backup, request=request)
-    except services.OperationInProgress as exc:
-        raise Conflict(str(exc))
+    job = services.request_job(kind=kind, user=request.user, backup=backup, request=request)
     return Response(BackupJobSerializer(job).data, status=status.HTTP_202_ACCEPTED)
 
 
+class VerifyQuerySerializer(serializers.Serializer):
+    fresh = serializers.BooleanField(
+        default=False, help_text="Queue a new verification even when a recent verdict exists."
+    )
+
+
 class BackupCreateView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsOperationsStaff]
 
     @extend_schema(
         summary="Start a full backup (database and media)",
@@ -46,7 +48,7 @@ class BackupCreateView(APIView):
 
 
 class BackupListView(generics.ListAPIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsOperationsStaff]
     serializer_class = BackupSerializer
     filterset_fields = ["status", "kind"]
 
@@ -61,7 +63,7 @@ class BackupListView(generics.ListAPIView):
 
 
 class BackupStatusView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsOperationsStaff]
 
     @extend_schema(
         summary="Backup status: overview, or one backup or job by id",
@@ -91,25 +93,40 @@ class BackupStatusView(APIView):
 
 
 class BackupVerifyView(APIView):
-    permission_classes = [IsAdmin]
-    throttle_scope = "write"  # a GET by contract, but it queues real work
+    permission_classes = [IsOperationsStaff]
+    throttle_scope = "write"  # a GET by contract, but it may queue real work
 
     @extend_schema(
         summary="Verify a backup by restoring it into a scratch database",
         description=(
-            "Queues the verification (decrypt, checksum, scratch restore, row counts vs manifest); 202 with the job."
+            "Safe to poll. While a verification of this backup is queued or running, answers that same job (202). "
+            "A verdict younger than `BACKUP_VERIFY_REUSE_MINUTES` is answered as the backup record (200); "
+            "`?fresh=1` queues a new verification anyway. Otherwise queues one (decrypt, checksum, scratch restore, "
+            "row counts vs manifest) and answers 202 with the job."
         ),
-        responses={202: BackupJobSerializer, **error_responses(401, 403, 404, 409)},
+        parameters=[VerifyQuerySerializer],
+        responses={
+            200: BackupSerializer,
+            202: BackupJobSerializer,
+            **error_responses(400, 401, 403, 404, 409),
+        },
     )
     def get(self, request, pk):
-        backup = get_object_or_404(Backup, pk=pk)
-        if not backup.storage_name or backup.status not in (*Backup.RESTORABLE, Backup.Status.VERIFICATION_FAILED):
-            raise Conflict(f"Backup {backup.id} is {backup.status}; only a completed backup can be verified.")
-        return _queue_job(request, kind=BackupJob.Kind.VERIFY, backup=backup)
+        query = VerifyQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        backup = Backup.objects.filter(pk=pk).first()
+        if backup is None:
+            raise NotFound(f"No backup with id {pk}.")
+        answer = services.request_verification(
+            backup=backup, user=request.user, fresh=query.validated_data["fresh"], request=request
+        )
+        if answer.job is None:
+            return Response(BackupSerializer(answer.backup).data, status=status.HTTP_200_OK)
+        return Response(BackupJobSerializer(answer.job).data, status=status.HTTP_202_ACCEPTED)
 
 
 class BackupRestoreView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsOperationsStaff]
 
     @extend_schema(
         summary="Restore a backup over the live database and media",
@@ -120,7 +137,9 @@ class BackupRestoreView(APIView):
         responses={202: BackupJobSerializer, **error_responses(400, 401, 403, 404, 409)},
     )
     def post(self, request, pk):
-        backup = get_object_or_404(Backup, pk=pk)
+        backup = Backup.objects.filter(pk=pk).first()
+        if backup is None:
+            raise NotFound(f"No backup with id {pk}.")
         RestoreRequestSerializer(data=request.data, context={"backup": backup}).is_valid(raise_exception=True)
         if not backup.is_restorable:
             raise Conflict(
@@ -130,7 +149,7 @@ class BackupRestoreView(APIView):
 
 
 class DisasterRecoveryView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsOperationsStaff]
 
     @extend_schema(
         summary="Restore the newest verified backup; the job reports RPO and RTO",
@@ -145,7 +164,7 @@ class DisasterRecoveryView(APIView):
 
 
 class BackupCleanupView(APIView):
-    permission_classes = [IsAdmin]
+    permission_classes = [IsOperationsStaff]
 
     @extend_schema(
         summary="Apply the retention policy",

@@ -1,6 +1,8 @@
 """Cross-cutting writes: the audit log and maintenance mode."""
 
+import contextlib
 import logging
+from collections.abc import Iterator
 from typing import Any
 
 from django.core.cache import cache
@@ -51,7 +53,13 @@ def record_audit(
     )
 
 
+MAINTENANCE_OVERRIDE_KEY = "system:maintenance:override"
+
+
 def get_maintenance() -> dict[str, Any]:
+    override = cache.get(MAINTENANCE_OVERRIDE_KEY)
+    if override is not None:
+        return {"enabled": True, "message": override}
     state = cache.get(MAINTENANCE_CACHE_KEY)
     if state is None:
         row = MaintenanceState.objects.filter(pk=1).first()
@@ -79,3 +87,20 @@ def set_maintenance(*, actor, enabled: bool, message: str = "", request=None) ->
     cache.delete(MAINTENANCE_CACHE_KEY)
     logger.warning("maintenance mode %s by %s", "enabled" if enabled else "disabled", actor)
     return row
+
+
+@contextlib.contextmanager
+def maintenance_override(*, message: str, seconds: int = 6 * 3600) -> Iterator[None]:
+    """Maintenance on for as long as the block runs, whatever the database says.
+
+    For operations that replace the database itself (a restore): the flag lives in the
+    shared cache, not in the ``MaintenanceState`` row the restore is about to overwrite,
+    and it ends with the block (or after ``seconds`` if the process dies)."""
+    cache.set(MAINTENANCE_OVERRIDE_KEY, message, seconds)
+    logger.warning("maintenance mode forced on: %s", message)
+    try:
+        yield
+    finally:
+        cache.delete(MAINTENANCE_OVERRIDE_KEY)
+        cache.delete(MAINTENANCE_CACHE_KEY)  # the restored row, not a cached pre-restore copy
+        logger.warning("maintenance override lifted")

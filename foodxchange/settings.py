@@ -156,7 +156,7 @@ CELERY_RESULT_BACKEND = None
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=not REDIS_URL)
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = "UTC"
-CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+CELERY_BEAT_SCHEDULER = "foodxchange.beat:CodeSyncedScheduler"
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 # Periodic jobs; apps add their entries here (see foodxchange/celery.py).
@@ -433,6 +433,11 @@ BACKUP_TEMP_DIR = env.str("BACKUP_TEMP_DIR", default="")
 BACKUP_PG_BIN_DIR = env.str("BACKUP_PG_BIN_DIR", default="")
 BACKUP_LOCK_TIMEOUT_SECONDS = env.int("BACKUP_LOCK_TIMEOUT_SECONDS", default=60)
 BACKUP_STALE_AFTER_HOURS = env.int("BACKUP_STALE_AFTER_HOURS", default=6)
+# GET /backup/verify/:id answers a verdict younger than this instead of queueing a new run.
+BACKUP_VERIFY_REUSE_MINUTES = env.float("BACKUP_VERIFY_REUSE_MINUTES", default=60)
+# Restores and disaster recovery run on their own Celery queue (a worker of their own),
+# so they never wait behind verifications or other work.
+BACKUP_RESTORE_QUEUE = env.str("BACKUP_RESTORE_QUEUE", default="restore")
 
 # --- money ---
 # The currency tiers, analytics and cross-currency comparisons are expressed in; the FX

@@ -56,15 +56,27 @@ def test_restore_action_asks_for_the_typed_confirmation(client, superuser, backu
     assert job.kind == BackupJob.Kind.RESTORE and job.backup == backup and job.requested_by == superuser
 
 
-def test_restore_needs_the_restore_permission(client, backup):
-    staff = UserFactory(role="admin", is_staff=True)
+@pytest.mark.parametrize("areas", [(), ("support",), ("support", "finance")])
+def test_backups_admin_needs_the_operations_area(client, backup, staff_for, areas):
+    staff = staff_for(*areas)
+    # A model permission alone no longer opens the backups console: the area does.
     staff.user_permissions.add(Permission.objects.get(codename="view_backup"))
     client.force_login(staff)
-    assert client.get(reverse("admin:backups_backup_changelist")).status_code == 200
-    assert client.get(reverse("admin:backups_backup_restore", args=[backup.pk])).status_code == 403
+    assert client.get(reverse("admin:backups_backup_changelist")).status_code == 403
     url = reverse("admin:backups_backup_restore", args=[backup.pk])
+    assert client.get(url).status_code == 403
     assert client.post(url, {"confirm": str(backup.id)}).status_code == 403
-    assert BackupJob.objects.count() == 0
+    assert client.post(reverse("admin:backups_backup_now")).status_code == 403
+    assert Backup.objects.count() == 1 and BackupJob.objects.count() == 0
+
+
+def test_operations_staff_may_restore_from_the_admin(client, backup, staff_for):
+    client.force_login(staff_for("operations"))
+    assert client.get(reverse("admin:backups_backup_changelist")).status_code == 200
+    url = reverse("admin:backups_backup_restore", args=[backup.pk])
+    assert client.get(url).status_code == 200
+    assert client.post(url, {"confirm": str(backup.id)}).status_code == 302
+    assert BackupJob.objects.get().kind == BackupJob.Kind.RESTORE
 
 
 def test_back_up_now_button_queues_a_backup(client, superuser, django_capture_on_commit_callbacks):

@@ -6,6 +6,7 @@ import pytest
 from accounts.models import User
 from backups import services
 from backups.models import Backup
+from backups.services import restore as restore_module
 from backups.tests.helpers import database_snapshot, media_snapshot, mutate_data, seed_data
 
 transactional = pytest.mark.django_db(transaction=True)
@@ -19,7 +20,7 @@ def test_restore_failing_after_the_database_was_replaced_puts_everything_back(me
     current_db, current_media = database_snapshot(), media_snapshot(media_root)
 
     restored_database = []
-    real_restore = services._restore_database
+    real_restore = restore_module.restore_database
 
     def restore_then_record(engine, dump):
         real_restore(engine, dump)
@@ -28,8 +29,8 @@ def test_restore_failing_after_the_database_was_replaced_puts_everything_back(me
     def broken_media_swap(swap):
         raise OSError("disk full while moving media")
 
-    monkeypatch.setattr(services, "_restore_database", restore_then_record)
-    monkeypatch.setattr(services, "_swap_media", broken_media_swap)
+    monkeypatch.setattr(restore_module, "restore_database", restore_then_record)
+    monkeypatch.setattr(restore_module, "swap_media", broken_media_swap)
 
     with pytest.raises(services.RestoreFailed, match=r"while restoring the media.*put back from safety backup"):
         services.restore_backup(backup=backup, confirm=str(backup.id))
@@ -41,7 +42,8 @@ def test_restore_failing_after_the_database_was_replaced_puts_everything_back(me
     assert media_snapshot(media_root) == current_media
     safety = Backup.objects.get(kind=Backup.Kind.SAFETY)
     assert safety.status == Backup.Status.SUCCEEDED
-    assert not list(media_root.parent.glob(".media.*"))  # no staging or previous folders left behind
+    assert not list(media_root.glob(".fx-*"))  # no staging or previous folders left behind
+    assert not list(media_root.parent.glob(".media*"))
 
 
 @transactional
@@ -52,9 +54,9 @@ def test_a_failing_database_restore_changes_nothing(media_root, monkeypatch):
     current_db, current_media = database_snapshot(), media_snapshot(media_root)
 
     def broken(engine, dump):
-        raise services.engines.EngineError("pg_restore failed (exit 1): relation is locked")
+        raise restore_module.engines.EngineError("pg_restore failed (exit 1): relation is locked")
 
-    monkeypatch.setattr(services, "_restore_database", broken)
+    monkeypatch.setattr(restore_module, "restore_database", broken)
     with pytest.raises(services.RestoreFailed, match="while restoring the database"):
         services.restore_backup(backup=backup, confirm=str(backup.id))
     assert database_snapshot() == current_db
@@ -84,7 +86,7 @@ def test_failed_safety_backup_stops_the_restore_before_any_change(media_root, se
         made.refresh_from_db()
         return made
 
-    monkeypatch.setattr(services, "create_backup", failing_safety)
+    monkeypatch.setattr(restore_module, "create_backup", failing_safety)
     with pytest.raises(services.RestoreFailed, match=r"safety backup failed.*nothing was changed"):
         services.restore_backup(backup=backup, confirm=str(backup.id))
     assert database_snapshot() == current_db
@@ -129,8 +131,8 @@ def test_a_failed_rollback_is_reported_critically_with_the_safety_backup_to_rest
     def broken_rollback(**kwargs):
         raise OSError("backup storage unreachable")
 
-    monkeypatch.setattr(services, "_swap_media", broken_media_swap)
-    monkeypatch.setattr(services, "_roll_back", broken_rollback)
+    monkeypatch.setattr(restore_module, "swap_media", broken_media_swap)
+    monkeypatch.setattr(restore_module, "roll_back", broken_rollback)
     with caplog.at_level(logging.ERROR, logger="backups"), pytest.raises(services.RestoreFailed) as failure:
         services.restore_backup(backup=backup, confirm=str(backup.id))
 

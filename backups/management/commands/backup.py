@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from backups import services
 from backups.management.common import human_size, step_bar
 from backups.models import Backup
+from foodxchange.errors import exit_code
 
 
 class Command(BaseCommand):
@@ -26,6 +27,6 @@ class Command(BaseCommand):
                 try:
                     result = services.verify_backup(backup=backup, progress=progress)
                 except services.BackupError as exc:
-                    raise CommandError(f"Backup {backup.id} failed verification: {exc}")
+                    raise CommandError(f"Backup {backup.id} failed verification: {exc}", returncode=exit_code(exc))
             self.stdout.write(f"Verified: {result['tables']} tables, {result['rows']} rows restored and matching.")
         self.stdout.write(self.style.SUCCESS(str(backup.id)))

@@ -2,6 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from backups import selectors, services
 from backups.management.common import backup_by_id, step_bar
+from foodxchange.errors import exit_code
 
 
 class Command(BaseCommand):
@@ -43,7 +44,7 @@ class Command(BaseCommand):
                 else:
                     result = services.restore_backup(backup=backup, confirm=confirm, progress=progress)
             except services.BackupError as exc:
-                raise CommandError(str(exc))
+                raise CommandError(str(exc), returncode=exit_code(exc))
         self.stdout.write(
             f"Restored {result['tables']} tables ({result['rows']} rows) and {result['media_files']} media files "
             f"in {result['duration_seconds']:.1f} s; safety backup {result['safety_backup']}."

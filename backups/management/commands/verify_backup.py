@@ -3,6 +3,7 @@ from django.core.management.base import BaseCommand, CommandError
 from backups import services
 from backups.management.common import backup_by_id, step_bar
 from backups.models import Backup
+from foodxchange.errors import exit_code
 
 
 class Command(BaseCommand):
@@ -22,7 +23,7 @@ class Command(BaseCommand):
             try:
                 result = services.verify_backup(backup=backup, progress=progress)
             except services.BackupError as exc:
-                raise CommandError(f"Backup {backup.id} failed verification: {exc}")
+                raise CommandError(f"Backup {backup.id} failed verification: {exc}", returncode=exit_code(exc))
         self.stdout.write(
             self.style.SUCCESS(
                 f"Backup {backup.id} verified: {result['tables']} tables, {result['rows']} rows and "
