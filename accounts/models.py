@@ -1,20 +1,17 @@
-import zoneinfo
+from typing import Any, ClassVar
 
 from django.contrib.auth.models import AbstractUser, BaseUserManager
-from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
+from phonenumber_field.modelfields import PhoneNumberField
+
+from foodxchange.geo import validate_timezone
 
 
-def validate_timezone(value: str) -> None:
-    if value not in zoneinfo.available_timezones():
-        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. 'Europe/Paris').")
-
-
-class UserManager(BaseUserManager):
+class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra):
+    def _create_user(self, email: str, password: str | None, **extra: Any) -> "User":
         if not email:
             raise ValueError("An email address is required.")
         user = self.model(email=self.normalize_email(email).lower(), **extra)
@@ -22,12 +19,12 @@ class UserManager(BaseUserManager):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra):
+    def create_user(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
 
-    def create_superuser(self, email: str, password: str | None = None, **extra):
+    def create_superuser(self, email: str, password: str | None = None, **extra: Any) -> "User":
         extra.update(is_staff=True, is_superuser=True, role=User.Role.ADMIN)
         return self._create_user(email, password, **extra)
 
@@ -41,16 +38,16 @@ class User(AbstractUser):
         AGENT = "agent", "Sales agent"
         ADMIN = "admin", "Admin (staff)"
 
-    username = None
+    username = None  # type: ignore[assignment]
     email = models.EmailField("email address", unique=True)
     role = models.CharField(max_length=16, choices=Role.choices, default=Role.CLIENT, db_index=True)
     timezone = models.CharField(max_length=64, default="UTC", validators=[validate_timezone])
-    phone = models.CharField(max_length=20, blank=True, help_text="E.164, e.g. +14155550123")
+    phone = PhoneNumberField(blank=True, help_text="E.164, e.g. +14155550123")
 
     USERNAME_FIELD = "email"
-    REQUIRED_FIELDS: list[str] = []
+    REQUIRED_FIELDS: ClassVar[list[str]] = []
 
-    objects = UserManager()
+    objects: ClassVar[UserManager] = UserManager()  # type: ignore[assignment]
 
     class Meta:
         ordering = ["id"]
@@ -81,7 +78,13 @@ class LoginThrottle(models.Model):
     email = models.EmailField(unique=True)
     failures = models.PositiveIntegerField(default=0)
     locked_until = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
+    # Who added the row, for the per-address cap on new rows.
+    ip_address = models.GenericIPAddressField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    updated_at = models.DateTimeField(auto_now=True, db_index=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["ip_address", "created_at"], name="loginthrottle_ip_created")]
 
     def __str__(self) -> str:
         return f"{self.email}: {self.failures} failure(s)"

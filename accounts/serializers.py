@@ -3,7 +3,9 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from rest_framework import serializers
 
-from accounts.models import User, validate_timezone
+from accounts.models import User
+from accounts.services import DUPLICATE_EMAIL_MESSAGE
+from foodxchange.geo import validate_timezone
 
 
 class UserSerializer(serializers.ModelSerializer):
@@ -31,7 +33,7 @@ class RegisterSerializer(serializers.Serializer):
     def validate_email(self, value: str) -> str:
         value = value.strip().lower()
         if User.objects.filter(email__iexact=value).exists():
-            raise serializers.ValidationError("An account with this email already exists.")
+            raise serializers.ValidationError(DUPLICATE_EMAIL_MESSAGE)
         return value
 
     def validate_role(self, value: str) -> str:

@@ -1,6 +1,5 @@
 from drf_spectacular.utils import OpenApiResponse, PolymorphicProxySerializer, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -21,6 +20,7 @@ from accounts.serializers import (
     UserSerializer,
 )
 from foodxchange.api.schema import error_responses
+from foodxchange.errors import NotAuthenticated
 
 
 def _tokens_with_user(result: dict) -> dict:

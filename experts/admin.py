@@ -300,3 +300,6 @@ class SearchLogAdmin(admin.ModelAdmin):
     def changelist_view(self, request, extra_context=None):
         extra_context = {**(extra_context or {}), "analytics_url": reverse("admin:experts_searchlog_analytics")}
         return super().changelist_view(request, extra_context)
+
+
+from experts import credential_admin  # noqa: E402, F401  (registers the credential pages)

@@ -9,25 +9,13 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from experts.constants import COUNTRY_CODES, CURRENCY_CODES, LANGUAGE_CODES
-
-
-def validate_country(value: str) -> None:
-    if value and value not in COUNTRY_CODES:
-        raise ValidationError(f"{value!r} is not an ISO 3166-1 alpha-2 country code (e.g. 'DE').")
+from experts.constants import CURRENCY_CODES
+from foodxchange.geo import validate_country, validate_languages
 
 
 def validate_currency(value: str) -> None:
     if value not in CURRENCY_CODES:
         raise ValidationError(f"{value!r} is not a supported currency ({', '.join(sorted(CURRENCY_CODES))}).")
-
-
-def validate_languages(value) -> None:
-    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-        raise ValidationError("Languages must be a list of ISO 639-1 codes, e.g. ['en', 'fr'].")
-    unknown = [v for v in value if v not in LANGUAGE_CODES]
-    if unknown:
-        raise ValidationError(f"Unknown language code(s): {', '.join(unknown)} (use ISO 639-1, e.g. 'en').")
 
 
 class Specialization(models.Model):
@@ -386,6 +374,10 @@ class SearchTerm(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+# Typed credentials live in their own module; imported here so Django registers them.
+from experts.credential_models import CredentialReminder, CredentialType, ExpertCredential  # noqa: E402, F401
 
 
 class ExpertPayoutAccount(models.Model):

@@ -5,7 +5,6 @@ from django.core.files.storage import default_storage
 from django.utils import timezone
 from rest_framework import serializers
 
-from accounts.models import validate_timezone
 from experts.constants import COUNTRY_CODES, LANGUAGE_CODES
 from experts.models import (
     AvailabilityException,
@@ -19,6 +18,7 @@ from experts.models import (
 )
 from experts.services import rules_overlap
 from foodxchange.api.fields import ObjectIdField, currency_code, parse_object_id
+from foodxchange.geo import validate_timezone
 
 MONEY = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0")}
 

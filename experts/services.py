@@ -16,6 +16,7 @@ from django.db.models import Max, ProtectedError
 from django.utils import timezone
 from rest_framework.exceptions import ValidationError
 
+from experts import hooks
 from experts.indexing import refresh_search_index
 from experts.models import (
     AvailabilityException,
@@ -300,6 +301,8 @@ def decide_verification(
             ExpertProfile.Verification.VERIFIED if approve else ExpertProfile.Verification.REJECTED
         )
         profile.save(update_fields=["verification_status", "updated_at"])
+        for hook in hooks.verification_decided_hooks():
+            hook(verification=verification, profile=profile, approved=approve, reviewer=reviewer)
         record_audit(
             actor=reviewer,
             action="experts.verification.approve" if approve else "experts.verification.reject",

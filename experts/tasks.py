@@ -12,3 +12,17 @@ def purge_search_events() -> dict[str, int]:
 @shared_task
 def reindex_specialization(specialization_id: int) -> int:
     return services.reindex_specialization(specialization_id=specialization_id)
+
+
+@shared_task
+def send_credential_reminders() -> int:
+    from experts import credentials
+
+    return credentials.send_credential_reminders()
+
+
+@shared_task
+def record_expired_credentials() -> int:
+    from experts import credentials
+
+    return credentials.record_expired_credentials()

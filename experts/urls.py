@@ -1,6 +1,6 @@
 from django.urls import path
 
-from experts import payout_views, search_views, views
+from experts import credential_views, payout_views, search_views, views
 
 urlpatterns = [
     path("experts/profile", views.OwnProfileView.as_view(), name="expert-profile-own"),
@@ -19,6 +19,14 @@ urlpatterns = [
     ),
     path("experts/payout-account", payout_views.PayoutAccountView.as_view(), name="expert-payout-account"),
     path("experts/documents", views.DocumentView.as_view(), name="expert-documents"),
+    path("experts/credential-types", credential_views.CredentialTypeListView.as_view(), name="expert-credential-types"),
+    path("experts/credentials", credential_views.CredentialListView.as_view(), name="expert-credentials"),
+    path("experts/credentials/<str:pk>", credential_views.CredentialDetailView.as_view(), name="expert-credential"),
+    path(
+        "experts/credentials/<str:pk>/decide",
+        credential_views.CredentialDecideView.as_view(),
+        name="expert-credential-decide",
+    ),
     path("search/experts", search_views.ExpertSearchView.as_view(), name="search-experts"),
     path("search/services", search_views.ServiceSearchView.as_view(), name="search-services"),
     path("search/suggestions", search_views.SuggestionView.as_view(), name="search-suggestions"),

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.apps import apps
 from django_celery_beat.models import PeriodicTask
@@ -23,8 +24,9 @@ def code_owned_prefixes() -> tuple[str, ...]:
     """``"<label>."`` for every app of this project (not Django's or third parties')."""
     from django.conf import settings
 
-    base = str(settings.BASE_DIR)
-    return tuple(f"{config.label}." for config in apps.get_app_configs() if str(config.path).startswith(base))
+    # The project's apps are the top-level folders of the project (not a venv inside it).
+    base = Path(settings.BASE_DIR).resolve()
+    return tuple(f"{config.label}." for config in apps.get_app_configs() if Path(config.path).resolve().parent == base)
 
 
 def remove_stale_entries(current: Iterable[str]) -> list[str]:

@@ -1,10 +1,5 @@
-"""Reference code lists shared by every app: countries and the currencies the
-marketplace prices, invoices and pays in."""
-
-import phonenumbers
-
-# ISO 3166-1 alpha-2 codes of every region with a telephone numbering plan.
-COUNTRY_CODES: frozenset[str] = frozenset(phonenumbers.SUPPORTED_REGIONS) - {"AC", "TA", "XK"}
+"""Reference code lists shared by every app: the currencies the marketplace prices,
+invoices and pays in. Countries, languages and time zones live in ``foodxchange.geo``."""
 
 # ISO 4217 codes Stripe settles in and our customers trade in.
 CURRENCY_CODES: frozenset[str] = frozenset(

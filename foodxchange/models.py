@@ -1,3 +1,4 @@
+import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -23,6 +24,24 @@ class AuditLog(models.Model):
     class Meta:
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["target_type", "target_id"])]
+        # save()/delete() guards do not stop QuerySet.update() or raw SQL: PostgreSQL
+        # refuses those too. The one change allowed is the actor becoming NULL when that
+        # user is deleted (on_delete=SET_NULL); actor_repr keeps who it was.
+        triggers = [
+            pgtrigger.Protect(name="auditlog_append_only_delete", operation=pgtrigger.Delete),
+            pgtrigger.Protect(
+                name="auditlog_append_only_update",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.AnyChange(exclude=["actor"]),
+            ),
+            pgtrigger.Protect(
+                name="auditlog_actor_only_cleared",
+                operation=pgtrigger.Update,
+                condition=pgtrigger.Condition(
+                    "NEW.actor_id IS NOT NULL AND OLD.actor_id IS DISTINCT FROM NEW.actor_id"
+                ),
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_repr or 'system'} {self.action} {self.target_repr}"

@@ -1,6 +1,7 @@
 """Settings for FoodXchange. Everything that differs between local, test and
 production comes from the environment (see the README's configuration table)."""
 
+import base64
 from datetime import timedelta
 from pathlib import Path
 
@@ -180,6 +181,11 @@ AUTH_PASSWORD_VALIDATORS = [
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=3600)
 LOGIN_LOCKOUT_ATTEMPTS = env.int("LOGIN_LOCKOUT_ATTEMPTS", default=5)
 LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
+# Lockout rows are kept per email anyone tries: one address may add this many per
+# window, and beat purges rows untouched for the retention period.
+LOGIN_THROTTLE_MAX_NEW_PER_IP = env.int("LOGIN_THROTTLE_MAX_NEW_PER_IP", default=50)
+LOGIN_THROTTLE_IP_WINDOW_MINUTES = env.float("LOGIN_THROTTLE_IP_WINDOW_MINUTES", default=60.0)
+LOGIN_THROTTLE_RETENTION_HOURS = env.float("LOGIN_THROTTLE_RETENTION_HOURS", default=24.0)
 TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
 OTP_TOTP_ISSUER = "FoodXchange"
 
@@ -327,6 +333,28 @@ TWILIO_API_BASE = env.str("TWILIO_API_BASE", default="")
 BACKUP_ENCRYPTION_KEY = env.str("BACKUP_ENCRYPTION_KEY", default="")
 BACKUP_STORAGE_LOCATION = env.str("BACKUP_STORAGE_LOCATION", default=str(BASE_DIR / "var" / "backups"))
 
+# --- Compliance ledger ---------------------------------------------------------------
+# Base64 of a 32-byte Ed25519 seed: signs every ledger entry. Like SECRET_KEY it lives in
+# the environment, never in the database; with DEBUG on a development key is derived
+# from SECRET_KEY (entries signed with it prove nothing to an outsider).
+COMPLIANCE_SIGNING_KEY = env.str("COMPLIANCE_SIGNING_KEY", default="")
+if COMPLIANCE_SIGNING_KEY:
+    try:
+        _seed = base64.b64decode(COMPLIANCE_SIGNING_KEY, validate=True)
+    except ValueError:
+        _seed = b""
+    if len(_seed) != 32:
+        raise ImproperlyConfigured("COMPLIANCE_SIGNING_KEY must be the base64 of exactly 32 bytes (an Ed25519 seed).")
+elif not DEBUG:
+    raise ImproperlyConfigured(
+        "DEBUG is off: set COMPLIANCE_SIGNING_KEY to the base64 of a random 32-byte Ed25519 seed "
+        "(e.g. python -c 'import base64,os; print(base64.b64encode(os.urandom(32)).decode())')."
+    )
+# Days before a client's vault certificate expires (or its next audit) when a reminder goes out.
+VAULT_REMINDER_DAYS = env.list("VAULT_REMINDER_DAYS", cast=int, default=[90, 60, 30])
+# Days before an expert credential expires when its owner is reminded (each once).
+CREDENTIAL_REMINDER_DAYS = env.list("CREDENTIAL_REMINDER_DAYS", cast=int, default=[90, 30, 7])
+
 # --- Logging ---------------------------------------------------------------------------
 DJANGO_GUID = {
     "GUID_HEADER_NAME": "X-Request-ID",
@@ -380,8 +408,13 @@ PRESENCE_TIMEOUT_SECONDS = env.int("PRESENCE_TIMEOUT_SECONDS", default=60)
 PRESENCE_HEARTBEAT_SECONDS = env.int("PRESENCE_HEARTBEAT_SECONDS", default=20)
 PRESENCE_STATUS_TTL_SECONDS = env.int("PRESENCE_STATUS_TTL_SECONDS", default=12 * 3600)
 # Dotted path of the WhatsApp sender used for notification fan-out (see realtime/delivery.py).
-NOTIFICATION_WHATSAPP_SENDER = env.str("NOTIFICATION_WHATSAPP_SENDER", default="realtime.delivery.LeadsWhatsAppSender")
+NOTIFICATION_WHATSAPP_SENDER = env.str(
+    "NOTIFICATION_WHATSAPP_SENDER", default="realtime.delivery.RegisteredWhatsAppSender"
+)
 NOTIFICATION_DELIVERY_MAX_RETRIES = env.int("NOTIFICATION_DELIVERY_MAX_RETRIES", default=5)
+# A delivery claimed for sending and not recorded within this time (a crashed worker)
+# may be claimed again; keep it above the SMTP/Twilio timeouts.
+NOTIFICATION_DELIVERY_LEASE_SECONDS = env.float("NOTIFICATION_DELIVERY_LEASE_SECONDS", default=300.0)
 # redis-py pools refuse (rather than queue) requests past their size, 100 by default; a
 # wave of sockets joining groups at once needs more. Redis allows 10,000 clients.
 CHANNEL_LAYER_MAX_CONNECTIONS = env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000)

@@ -6,6 +6,12 @@ class LeadsConfig(AppConfig):
     verbose_name = "Leads"
 
     def ready(self) -> None:
+        from leads.whatsapp import get_backend
+        from realtime.hooks import register_whatsapp_backend
+
+        # Notifications' WhatsApp copies go out through the leads app's Twilio backend.
+        register_whatsapp_backend(get_backend)
+
         from foodxchange.jobs import register_due_job
         from leads import services
 

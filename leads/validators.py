@@ -1,16 +1,12 @@
 """Field rules shared by the API, the CSV import and the admin."""
 
-import functools
-import zoneinfo
-
 import phonenumbers
 from django.core.exceptions import ValidationError
 
+from foodxchange.geo import TIMEZONES, normalize_country
+from foodxchange.geo import validate_timezone as validate_timezone_name
 
-@functools.cache
-def known_timezones() -> frozenset[str]:
-    # available_timezones() walks the tz database on disk on every call.
-    return frozenset(zoneinfo.available_timezones())
+__all__ = ["normalize_country", "normalize_phone", "timezone_for_phone", "validate_timezone_name"]
 
 
 def normalize_phone(raw: str, *, country: str | None = None) -> str:
@@ -36,18 +32,4 @@ def timezone_for_phone(e164: str) -> str | None:
         zones = phone_timezones.time_zones_for_number(phonenumbers.parse(e164))
     except phonenumbers.NumberParseException:
         return None
-    return zones[0] if len(zones) == 1 and zones[0] in known_timezones() else None
-
-
-def normalize_country(raw: str) -> str:
-    value = (raw or "").strip().upper()
-    if len(value) != 2 or not value.isalpha():
-        raise ValidationError("Use a two-letter ISO 3166-1 country code, e.g. US or DE.")
-    if phonenumbers.country_code_for_region(value) == 0:
-        raise ValidationError(f"{value!r} is not a known country code.")
-    return value
-
-
-def validate_timezone_name(value: str) -> None:
-    if value not in known_timezones():
-        raise ValidationError(f"{value!r} is not a known IANA time zone (e.g. 'Europe/Paris').")
+    return zones[0] if len(zones) == 1 and zones[0] in TIMEZONES else None

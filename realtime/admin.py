@@ -1,11 +1,19 @@
-from django.contrib import admin, messages
-from django.db import transaction
-from django.db.models import QuerySet
-from django.utils import timezone
+"""The notifications console: the support area (people and their messages);
+WhatsApp templates are messaging configuration, changed by operations."""
 
-from foodxchange.services import record_audit
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+
+from foodxchange.admin import StaffAreaAdmin
+from foodxchange.api.permissions import has_staff_area
 from realtime import services
-from realtime.models import Notification, NotificationDelivery, NotificationPreference
+from realtime.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    WhatsAppConsent,
+    WhatsAppTemplate,
+)
 
 
 class ReadStatusFilter(admin.SimpleListFilter):
@@ -27,15 +35,18 @@ class NotificationDeliveryInline(admin.TabularInline):
     model = NotificationDelivery
     extra = 0
     can_delete = False
-    fields = ["channel", "status", "recipient", "attempts", "provider_id", "sent_at", "last_error"]
-    readonly_fields = fields
+    fields = ("channel", "status", "recipient", "attempts", "provider_id", "sent_at", "last_error")
+    readonly_fields = ("channel", "status", "recipient", "attempts", "provider_id", "sent_at", "last_error")
 
     def has_add_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_view_permission(self, request, obj=None) -> bool:
+        return has_staff_area(request.user, "support")
+
 
 @admin.register(Notification)
-class NotificationAdmin(admin.ModelAdmin):
+class NotificationAdmin(StaffAreaAdmin):
     """Notifications are created by the apps through ``notify()``, never by hand."""
 
     list_display = ["id", "user", "kind", "in_app", "is_read", "created_at"]
@@ -56,12 +67,12 @@ class NotificationAdmin(admin.ModelAdmin):
 
     @admin.action(description="Mark as read")
     def mark_read(self, request, queryset: QuerySet):
-        count = queryset.filter(read_at__isnull=True).update(read_at=timezone.now())
+        count = services.set_read(notifications=queryset, read=True, actor=request.user, request=request)
         self.message_user(request, f"{count} notification(s) marked read.", messages.SUCCESS)
 
     @admin.action(description="Mark as unread")
     def mark_unread(self, request, queryset: QuerySet):
-        count = queryset.filter(read_at__isnull=False).update(read_at=None)
+        count = services.set_read(notifications=queryset, read=False, actor=request.user, request=request)
         self.message_user(request, f"{count} notification(s) marked unread.", messages.SUCCESS)
 
     @admin.action(description="Push again to the user's open sockets")
@@ -74,7 +85,7 @@ class NotificationAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationDelivery)
-class NotificationDeliveryAdmin(admin.ModelAdmin):
+class NotificationDeliveryAdmin(StaffAreaAdmin):
     list_display = ["id", "notification", "channel", "status", "recipient", "attempts", "sent_at", "created_at"]
     list_filter = ["channel", "status", "created_at"]
     search_fields = ["recipient", "notification__user__email", "notification__kind", "provider_id"]
@@ -103,19 +114,48 @@ class NotificationDeliveryAdmin(admin.ModelAdmin):
 
 
 @admin.register(NotificationPreference)
-class NotificationPreferenceAdmin(admin.ModelAdmin):
+class NotificationPreferenceAdmin(StaffAreaAdmin):
     list_display = ["user", "kind", "in_app", "email", "whatsapp", "updated_at"]
     list_filter = ["kind", "in_app", "email", "whatsapp"]
     search_fields = ["user__email", "kind"]
     list_select_related = ["user"]
-    list_editable = ["in_app", "email", "whatsapp"]
-    autocomplete_fields = ["user"]
+    # The user's own choice: staff see it and may reset it, never edit it behind their back.
+    readonly_fields = ["user", "kind", "in_app", "email", "whatsapp", "updated_at"]
     actions = ["reset_to_defaults"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
 
     @admin.action(description="Reset to the defaults (delete these preferences)")
     def reset_to_defaults(self, request, queryset: QuerySet):
-        with transaction.atomic():
-            before = {f"{p.user_id}:{p.kind}": p.channels() for p in queryset}
-            count, _ = queryset.delete()
-            record_audit(actor=request.user, action="notifications.preferences.reset", before=before, request=request)
+        count = services.reset_preferences(preferences=queryset, actor=request.user, request=request)
         self.message_user(request, f"{count} preference(s) reset to defaults.", messages.SUCCESS)
+
+
+@admin.register(WhatsAppConsent)
+class WhatsAppConsentAdmin(StaffAreaAdmin):
+    """Consent is the user's own act (recorded with the audit log): read-only here."""
+
+    list_display = ["user", "opted_in", "changed_at"]
+    list_filter = ["opted_in", "changed_at"]
+    search_fields = ["user__email"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "opted_in", "changed_at"]
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+@admin.register(WhatsAppTemplate)
+class WhatsAppTemplateAdmin(StaffAreaAdmin):
+    view_area = "support"
+    change_area = "operations"
+    list_display = ["kind", "content_sid", "approved", "updated_at"]
+    list_filter = ["approved"]
+    search_fields = ["kind", "content_sid", "note"]

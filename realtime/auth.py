@@ -46,7 +46,7 @@ def token_from_scope(scope) -> tuple[str | None, str | None]:
 def authenticate_token(raw: str):
     """(user or None, error code or None, expiry epoch or None) for a raw access token."""
     try:
-        token = AccessToken(raw)
+        token = AccessToken(raw)  # type: ignore[arg-type]
     except ExpiredTokenError:
         return None, "expired_token", None
     except TokenError:

@@ -15,6 +15,7 @@ message). See docs/realtime.md for the full protocol.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import time
@@ -30,6 +31,7 @@ from realtime.presence import CHOOSABLE_STATUSES
 
 logger = logging.getLogger(__name__)
 
+DISCONNECT_CLEANUP_SECONDS = 5.0
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_HEARTBEAT_TIMEOUT = 4408
 # Client messages allowed per socket: a burst, then a steady rate (heartbeats need 1 per
@@ -92,9 +94,17 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
         )
 
     async def disconnect(self, code):
+        # The handler must end when its client goes, even if Redis hangs: uvicorn waits
+        # for every handler on SIGTERM. Presence left behind expires with the sweep.
+        try:
+            await asyncio.wait_for(self._cleanup(), timeout=DISCONNECT_CLEANUP_SECONDS)
+        except TimeoutError:
+            logger.warning("websocket cleanup timed out", extra={"channel": self.channel_name})
+
+    async def _cleanup(self) -> None:
         for group in self.user_groups:
             await self.channel_layer.group_discard(group, self.channel_name)
-        if self.tracked:
+        if self.tracked and self.user is not None:
             self.tracked = False
             await _presence_disconnected(user_id=self.user.pk, is_expert=self.is_expert, channel_name=self.channel_name)
 
@@ -165,7 +175,7 @@ class RealtimeConsumer(AsyncJsonWebsocketConsumer):
             await self.send_error("invalid_token", _AUTH_MESSAGES["invalid_token"])
             return
         user, error, expires_at = await database_sync_to_async(authenticate_token)(raw)
-        if user is None or user.pk != self.user.pk:
+        if user is None or self.user is None or user.pk != self.user.pk:
             error = error or "invalid_token"
             await self.send_json({"type": "error", "code": error, "message": _AUTH_MESSAGES[error]})
             await self.close(code=CLOSE_UNAUTHENTICATED, reason=error)

@@ -1,24 +1,30 @@
 """Outbound channels of a notification: email and WhatsApp.
 
-Each sender has one method, ``send(*, to, subject, body, idempotency_key) -> str``, that
-returns the provider's message id and raises ``DeliveryError`` when the provider refused
-or could not be reached (the task retries it). The delivery row, not the sender, makes
-sending idempotent.
+Each sender has one method, ``send(*, to, subject, body, idempotency_key, template=None)
+-> str``, that returns the provider's message id and raises ``DeliveryError`` when the
+provider refused or could not be reached (the task retries it). ``template`` is the
+approved WhatsApp template (content SID and variables) to send instead of free text.
+The delivery row, not the sender, makes sending idempotent; a sender whose provider
+honours idempotency keys (``idempotent = True``) also makes a resend after a crash
+between the call and its record harmless.
 
-WhatsApp goes through the leads app's Twilio integration when it is installed
-(``leads.whatsapp.get_backend()``), looked up lazily so realtime does not depend on it;
-``NOTIFICATION_WHATSAPP_SENDER`` can point at another class.
+WhatsApp goes through the backend an app registered (``realtime.hooks``; the leads app
+registers its Twilio integration); ``NOTIFICATION_WHATSAPP_SENDER`` can point at another
+class, like Django's email backends.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
-from typing import Protocol
+from dataclasses import dataclass, field
+from typing import Any, Protocol
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage
+from django.core.mail.utils import DNS_NAME
 from django.utils.module_loading import import_string
+
+from realtime import hooks
 
 logger = logging.getLogger(__name__)
 
@@ -32,52 +38,73 @@ class DeliveryError(Exception):
         self.permanent = permanent
 
 
+@dataclass(frozen=True)
+class WhatsAppTemplateMessage:
+    """An approved template: WhatsApp accepts only these outside the 24 h session."""
+
+    content_sid: str
+    variables: dict[str, str] = field(default_factory=dict)
+
+
 class Sender(Protocol):
-    def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> str: ...
+    idempotent: bool
+
+    def send(
+        self, *, to: str, subject: str, body: str, idempotency_key: str, template: WhatsAppTemplateMessage | None = None
+    ) -> str: ...
 
 
 class EmailSender:
-    def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> str:
+    # SMTP has no idempotency key; the Message-ID derived from the key lets mail
+    # clients fold a resend after a crash into one message.
+    idempotent = False
+
+    def send(
+        self, *, to: str, subject: str, body: str, idempotency_key: str, template: WhatsAppTemplateMessage | None = None
+    ) -> str:
+        message_id = f"<{idempotency_key}@{DNS_NAME}>"
+        email = EmailMessage(subject, body, settings.DEFAULT_FROM_EMAIL, [to], headers={"Message-ID": message_id})
         try:
-            send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [to], fail_silently=False)
+            email.send(fail_silently=False)
         except Exception as exc:  # SMTP and backend errors alike are worth a retry
             raise DeliveryError(f"email to {to} failed: {exc}") from exc
-        return idempotency_key
+        return message_id
 
 
 class LoggingWhatsAppSender:
-    """Used when no WhatsApp integration is installed: records the intent in the log."""
+    """Used when no WhatsApp integration is registered: records the intent in the log."""
 
-    def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> str:
+    idempotent = True
+
+    def send(
+        self, *, to: str, subject: str, body: str, idempotency_key: str, template: WhatsAppTemplateMessage | None = None
+    ) -> str:
         logger.info("whatsapp notification not sent (no WhatsApp backend installed)", extra={"key": idempotency_key})
         return f"logged:{idempotency_key}"
 
 
-class LeadsWhatsAppSender:
-    """Sends through ``leads.whatsapp.get_backend()``: the backend's
-    ``send(to=..., body=...)`` result is the message id (a string, or an object with a
-    ``sid``/``id``/``provider_id``). Falls back to logging while the leads app has no
-    WhatsApp module."""
+class RegisteredWhatsAppSender:
+    """Sends through the backend registered with ``hooks.register_whatsapp_backend``:
+    its ``send(...)`` result is the message id (a string, or an object with a
+    ``sid``/``id``/``provider_id``). Logs only while none is registered."""
 
-    def _backend(self):
-        try:
-            module = importlib.import_module("leads.whatsapp")
-        except ModuleNotFoundError as exc:
-            if exc.name not in ("leads", "leads.whatsapp"):
-                raise
-            return None
-        get_backend = getattr(module, "get_backend", None)
-        return get_backend() if get_backend else None
+    idempotent = False
 
-    def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> str:
-        backend = self._backend()
-        if backend is None:
+    def send(
+        self, *, to: str, subject: str, body: str, idempotency_key: str, template: WhatsAppTemplateMessage | None = None
+    ) -> str:
+        factory = hooks.whatsapp_backend()
+        if factory is None:
             return LoggingWhatsAppSender().send(to=to, subject=subject, body=body, idempotency_key=idempotency_key)
+        backend = factory()
+        kwargs: dict[str, Any] = {"to": to, "body": f"{subject}\n\n{body}"}
+        if template is not None:
+            kwargs.update(content_sid=template.content_sid, content_variables=dict(template.variables))
         try:
-            result = backend.send(to=to, body=f"{subject}\n\n{body}")
+            result = backend.send(**kwargs)
         except Exception as exc:  # the provider's own errors differ per backend
-            # leads.whatsapp raises WhatsAppSendError when the provider refused the message.
-            permanent = type(exc).__name__ == "WhatsAppSendError"
+            # Backends raise a *SendError when the provider refused the message for good.
+            permanent = type(exc).__name__.endswith("SendError")
             raise DeliveryError(f"WhatsApp message to {to} failed: {exc}", permanent=permanent) from exc
         for attr in ("sid", "provider_id", "id"):
             if getattr(result, attr, None):
@@ -86,8 +113,11 @@ class LeadsWhatsAppSender:
 
 
 class RecordingWhatsAppSender:
-    """Keeps messages in memory (tests). ``fail_next`` makes the next sends raise."""
+    """Keeps messages in memory (tests). Like a provider with idempotency keys, a
+    second send with a key it has seen returns the first id and sends nothing.
+    ``fail_next`` makes the next sends raise."""
 
+    idempotent = True
     sent: list[dict] = []
     fail_next: int = 0
 
@@ -96,11 +126,18 @@ class RecordingWhatsAppSender:
         cls.sent = []
         cls.fail_next = 0
 
-    def send(self, *, to: str, subject: str, body: str, idempotency_key: str) -> str:
+    def send(
+        self, *, to: str, subject: str, body: str, idempotency_key: str, template: WhatsAppTemplateMessage | None = None
+    ) -> str:
         if RecordingWhatsAppSender.fail_next > 0:
             RecordingWhatsAppSender.fail_next -= 1
             raise DeliveryError("recording backend told to fail")
-        RecordingWhatsAppSender.sent.append({"to": to, "subject": subject, "body": body, "key": idempotency_key})
+        for index, message in enumerate(RecordingWhatsAppSender.sent, start=1):
+            if message["key"] == idempotency_key:
+                return f"rec-{index}"
+        RecordingWhatsAppSender.sent.append(
+            {"to": to, "subject": subject, "body": body, "key": idempotency_key, "template": template}
+        )
         return f"rec-{len(RecordingWhatsAppSender.sent)}"
 
 
@@ -108,5 +145,6 @@ def get_sender(channel: str) -> Sender:
     if channel == "email":
         return EmailSender()
     if channel == "whatsapp":
-        return import_string(settings.NOTIFICATION_WHATSAPP_SENDER)()
+        sender: Sender = import_string(settings.NOTIFICATION_WHATSAPP_SENDER)()
+        return sender
     raise ValueError(f"no sender for channel {channel!r}")

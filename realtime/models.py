@@ -129,6 +129,7 @@ class NotificationDelivery(models.Model):
 
     class Status(models.TextChoices):
         PENDING = "pending", "Pending"
+        SENDING = "sending", "Sending (claimed by a worker)"
         SENT = "sent", "Sent"
         FAILED = "failed", "Failed (will retry)"
         SKIPPED = "skipped", "Skipped"
@@ -144,6 +145,10 @@ class NotificationDelivery(models.Model):
     provider_id = models.CharField(max_length=128, blank=True, help_text="Message id returned by the provider")
     created_at = models.DateTimeField(auto_now_add=True)
     sent_at = models.DateTimeField(null=True, blank=True)
+    # The claim of the worker sending it: the provider is called between the claim's
+    # transaction and the record's, never under a lock.
+    claimed_at = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
 
     class Meta:
         ordering = ["-created_at", "-id"]
@@ -158,3 +163,39 @@ class NotificationDelivery(models.Model):
     @property
     def idempotency_key(self) -> str:
         return f"notification-{self.notification_id}-{self.channel}"
+
+
+class WhatsAppConsent(models.Model):
+    """A user's consent to WhatsApp messages (required by WhatsApp before any business
+    message). No row = not opted in."""
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="whatsapp_consent"
+    )
+    opted_in = models.BooleanField(default=False)
+    changed_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name = "WhatsApp consent"
+
+    def __str__(self) -> str:
+        return f"{self.user}: {'opted in' if self.opted_in else 'opted out'}"
+
+
+class WhatsAppTemplate(models.Model):
+    """The approved WhatsApp template (a Twilio Content SID) for one notification kind.
+    Outside the user's 24 h session WhatsApp accepts only approved templates, so a kind
+    without one sends no WhatsApp copy. Variables: {{1}} title, {{2}} message, {{3}} link."""
+
+    kind = models.CharField(max_length=64, unique=True)
+    content_sid = models.CharField(max_length=64, help_text="Twilio Content SID (HX…)")
+    approved = models.BooleanField(default=False, help_text="Approved by WhatsApp for business-initiated messages")
+    note = models.CharField(max_length=200, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["kind"]
+        verbose_name = "WhatsApp template"
+
+    def __str__(self) -> str:
+        return f"{self.kind} → {self.content_sid}{'' if self.approved else ' (not approved)'}"

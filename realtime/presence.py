@@ -190,13 +190,13 @@ class RedisPresenceStore:
         return result
 
     def active_user_ids(self, now: float) -> list[int]:
-        return [int(u) for u in self.client.zrangebyscore(self._users, now - _timeout(), "+inf")]
+        return [int(u) for u in self.client.zrangebyscore(self._users, now - _timeout(), "+inf")]  # type: ignore[arg-type]
 
     def expire(self, now: float) -> list[ExpiredUser]:
         cutoff = now - _timeout()
         expired = []
         for raw in self.client.zrangebyscore(self._users, "-inf", f"({cutoff}"):
-            user_id = int(raw)
+            user_id = int(raw)  # type: ignore[arg-type]
             live, *channels = self._expire(keys=[self._conns(user_id), self._users], args=[cutoff, user_id])
             expired.append(ExpiredUser(user_id, list(channels), int(live)))
         return expired

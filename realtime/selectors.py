@@ -9,13 +9,19 @@ from datetime import UTC, datetime
 from typing import Any
 
 from channels.layers import get_channel_layer
-from django.apps import apps
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 
-from foodxchange.api.fields import parse_object_id
-from realtime.models import KIND_DEFAULTS, Notification, NotificationPreference, default_channels, kind_title
+from realtime import hooks
+from realtime.models import (
+    KIND_DEFAULTS,
+    Notification,
+    NotificationPreference,
+    WhatsAppConsent,
+    default_channels,
+    kind_title,
+)
 from realtime.presence import effective_status, get_store
 
 PRESENT_STATUSES = ("online", "away", "busy")
@@ -38,7 +44,7 @@ def presence_details(user_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     }
 
 
-def presence_map(user_ids) -> dict[int, str]:
+def presence_map(user_ids: Iterable[int]) -> dict[int, str]:
     """Presence (online/away/busy/offline) of each user id, for profiles and search."""
     return {user_id: detail["status"] for user_id, detail in presence_details(user_ids).items()}
 
@@ -48,62 +54,54 @@ def connected_user_count() -> int:
     return len(get_store().active_user_ids(time.time()))
 
 
-def _expert_profile_model():
-    try:
-        return apps.get_model("experts", "ExpertProfile")
-    except LookupError:
-        return None
+def resolve_specialization(value: str) -> Any | None:
+    """A specialization by id or slug (through the registered expert directory), or None."""
+    directory = hooks.expert_directory()
+    return directory.resolve_specialization(value) if directory else None
 
 
-def resolve_specialization(value: str):
-    """A Specialization by id or slug, or None."""
-    Specialization = apps.get_model("experts", "Specialization")
-    pk = parse_object_id(value)
-    lookup = Q(slug=value) | Q(pk=pk) if pk is not None else Q(slug=value)
-    return Specialization.objects.filter(lookup).first()
-
-
-def present_experts(*, specialization=None, status: str | None = None) -> list[dict[str, Any]]:
+def present_experts(*, specialization: Any | None = None, status: str | None = None) -> list[dict[str, Any]]:
     """Experts currently online, away or busy (optionally one specialization, one
-    status), most recently active first."""
+    status), most recently active first. Profiles come from the expert directory the
+    experts app registers (three queries whatever the number of experts)."""
     User = get_user_model()
     candidates = get_store().active_user_ids(time.time())
-    users = User.objects.filter(pk__in=candidates, role="expert", is_active=True)
-    has_profiles = _expert_profile_model() is not None
+    users = list(User.objects.filter(pk__in=candidates, role="expert", is_active=True))
+    directory = hooks.expert_directory()
+    cards: dict[int, dict[str, Any]] = {}
+    if directory is not None and users:
+        cards = directory.cards(user_ids=[u.pk for u in users], specialization=specialization)
     if specialization is not None:
-        if not has_profiles:
-            return []
-        users = users.filter(expert_profile__specializations=specialization)
-    if has_profiles:
-        users = users.select_related("expert_profile").prefetch_related("expert_profile__specializations")
-    users = list(users.distinct())
+        users = [u for u in users if u.pk in cards]
     details = presence_details(u.pk for u in users)
     rows = []
     for user in users:
         detail = details[user.pk]
         if detail["status"] not in PRESENT_STATUSES or (status and detail["status"] != status):
             continue
-        profile = getattr(user, "expert_profile", None) if has_profiles else None
+        card = cards.get(user.pk, {})
         rows.append(
             {
                 "user_id": user.pk,
-                "expert_profile_id": profile.pk if profile else None,
+                "expert_profile_id": card.get("expert_profile_id"),
                 "name": user.full_name,
                 "status": detail["status"],
                 "last_seen": detail["last_seen"],
-                "specializations": [{"id": s.pk, "slug": s.slug, "name": s.name} for s in profile.specializations.all()]
-                if profile
-                else [],
+                "specializations": card.get("specializations", []),
             }
         )
     rows.sort(key=lambda r: (r["last_seen"] is None, -(r["last_seen"].timestamp() if r["last_seen"] else 0)))
     return rows
 
 
+def whatsapp_opted_in(*, user: Any) -> bool:
+    return bool(WhatsAppConsent.objects.filter(user=user, opted_in=True).exists())
+
+
 # --- Notifications -----------------------------------------------------------------------
 
 
-def notifications_for(*, user, unread: bool | None = None) -> QuerySet[Notification]:
+def notifications_for(*, user: Any, unread: bool | None = None) -> QuerySet[Notification]:
     """The user's inbox (in-app notifications only), newest first."""
     qs = Notification.objects.filter(user=user, in_app=True)
     if unread is True:
@@ -113,17 +111,17 @@ def notifications_for(*, user, unread: bool | None = None) -> QuerySet[Notificat
     return qs.order_by("-created_at", "-id")
 
 
-def unread_count(*, user) -> int:
+def unread_count(*, user: Any) -> int:
     return Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).count()
 
 
-def channels_for(*, user, kind: str) -> dict[str, bool]:
+def channels_for(*, user: Any, kind: str) -> dict[str, bool]:
     """The user's channels for ``kind``: their saved preference, else the kind's defaults."""
     preference = NotificationPreference.objects.filter(user=user, kind=kind).first()
     return preference.channels() if preference else default_channels(kind)
 
 
-def preferences_for(*, user) -> list[dict[str, Any]]:
+def preferences_for(*, user: Any) -> list[dict[str, Any]]:
     """Every known kind (and any kind the user saved) with its effective channels."""
     saved = {p.kind: p for p in NotificationPreference.objects.filter(user=user)}
     kinds = list(KIND_DEFAULTS) + sorted(k for k in saved if k not in KIND_DEFAULTS)

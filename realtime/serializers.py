@@ -44,7 +44,16 @@ class PreferenceSerializer(serializers.Serializer):
 
 
 class PreferencesSerializer(serializers.Serializer):
-    preferences = PreferenceSerializer(many=True)
+    preferences = PreferenceSerializer(many=True, required=False)
+    whatsapp_opt_in = serializers.BooleanField(
+        required=False,
+        help_text="Consent to WhatsApp messages; without it no WhatsApp copy is sent, whatever the channels say",
+    )
+
+    def validate(self, attrs):
+        if "preferences" not in attrs and "whatsapp_opt_in" not in attrs:
+            raise serializers.ValidationError({"preferences": ["This field is required."]})
+        return attrs
 
     def validate_preferences(self, items):
         if not items:

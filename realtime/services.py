@@ -10,23 +10,31 @@ from __future__ import annotations
 import json
 import logging
 import time
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from functools import partial
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from foodxchange.errors import InvalidInput
 from foodxchange.services import record_audit
-from realtime import groups, layer
-from realtime.delivery import DeliveryError, get_sender
+from realtime import groups, hooks, layer, selectors
+from realtime.delivery import DeliveryError, WhatsAppTemplateMessage, get_sender
 from realtime.models import (
     Channel,
     Notification,
     NotificationDelivery,
     NotificationPreference,
+    WhatsAppConsent,
+    WhatsAppTemplate,
     kind_title,
 )
 from realtime.presence import CHOOSABLE_STATUSES, HIDDEN, effective_status, get_store
@@ -35,13 +43,15 @@ from realtime.selectors import channels_for
 logger = logging.getLogger(__name__)
 
 OUTBOUND_CHANNELS = (Channel.EMAIL.value, Channel.WHATSAPP.value)
+# How long a duplicate delivery task waits for the worker holding the claim.
+CLAIM_WAIT_SECONDS = 10.0
 
 
 # --- Notifications -----------------------------------------------------------------------
 
 
 def notify(
-    *, user, kind: str, payload: dict[str, Any] | None = None, idempotency_key: str | None = None
+    *, user: Any, kind: str, payload: dict[str, Any] | None = None, idempotency_key: str | None = None
 ) -> Notification:
     """Stores a notification for ``user`` and, once the surrounding transaction commits,
     pushes it to the user's sockets and queues its email/WhatsApp copies as the user's
@@ -93,11 +103,32 @@ def _after_commit(notification: Notification, delivery_ids: list[int]) -> None:
             logger.exception("could not queue notification delivery", extra={"delivery_id": delivery_id})
 
 
+def _iso(value: datetime | None) -> str | None:
+    # The API's own rendering of a time (ISO 8601 in UTC, "Z" for +00:00).
+    if value is None:
+        return None
+    text = timezone.localtime(value, UTC).isoformat()
+    return text[:-6] + "Z" if text.endswith("+00:00") else text
+
+
 def notification_message(notification: Notification) -> dict[str, Any]:
     """The JSON a socket receives for one notification: the inbox API's shape."""
-    from realtime.serializers import NotificationSerializer
-
-    return json.loads(json.dumps(NotificationSerializer(notification).data, cls=DjangoJSONEncoder))
+    payload = notification.payload or {}
+    message: dict[str, Any] = json.loads(
+        json.dumps(
+            {
+                "id": notification.pk,
+                "kind": notification.kind,
+                "title": str(payload.get("title") or kind_title(notification.kind)),
+                "payload": payload,
+                "read": notification.read_at is not None,
+                "read_at": _iso(notification.read_at),
+                "created_at": _iso(notification.created_at),
+            },
+            cls=DjangoJSONEncoder,
+        )
+    )
+    return message
 
 
 def push_notification(notification: Notification) -> None:
@@ -121,12 +152,12 @@ def mark_read(*, notification: Notification) -> Notification:
     return notification
 
 
-def mark_all_read(*, user) -> int:
+def mark_all_read(*, user: Any) -> int:
     with transaction.atomic():
         return Notification.objects.filter(user=user, in_app=True, read_at__isnull=True).update(read_at=timezone.now())
 
 
-def update_preferences(*, user, preferences: list[dict[str, Any]], request=None) -> None:
+def update_preferences(*, user: Any, preferences: list[dict[str, Any]], request: Any = None) -> None:
     """Saves the channels for each listed kind (``{"kind", "in_app", "email",
     "whatsapp"}``; missing channels keep their current value). One transaction, audited
     (who switched a channel on or off, and when, is a support question)."""
@@ -149,6 +180,56 @@ def update_preferences(*, user, preferences: list[dict[str, Any]], request=None)
             )
 
 
+def set_whatsapp_consent(*, user: Any, opted_in: bool, request: Any = None) -> WhatsAppConsent:
+    """Records the user's WhatsApp consent (audited: consent is a compliance question)."""
+    with transaction.atomic():
+        consent, _ = WhatsAppConsent.objects.select_for_update().get_or_create(user=user)
+        if consent.opted_in != opted_in:
+            before = consent.opted_in
+            consent.opted_in = opted_in
+            consent.save(update_fields=["opted_in", "changed_at"])
+            record_audit(
+                actor=user,
+                action="notifications.whatsapp_consent.changed",
+                target=user,
+                before={"opted_in": before},
+                after={"opted_in": opted_in},
+                request=request,
+            )
+    return consent
+
+
+def set_read(*, notifications: QuerySet[Notification], read: bool, actor: Any = None, request: Any = None) -> int:
+    """Marks notifications read or unread (staff, from the admin); audited."""
+    with transaction.atomic():
+        if read:
+            changed = notifications.filter(read_at__isnull=True)
+            ids = list(changed.values_list("pk", flat=True))
+            Notification.objects.filter(pk__in=ids).update(read_at=timezone.now())
+        else:
+            changed = notifications.filter(read_at__isnull=False)
+            ids = list(changed.values_list("pk", flat=True))
+            Notification.objects.filter(pk__in=ids).update(read_at=None)
+        if ids:
+            record_audit(
+                actor=actor,
+                action="notifications.marked_read" if read else "notifications.marked_unread",
+                after={"ids": ids},
+                request=request,
+            )
+    return len(ids)
+
+
+def reset_preferences(*, preferences: QuerySet[NotificationPreference], actor: Any = None, request: Any = None) -> int:
+    """Deletes saved preferences (staff): those users get the kinds' defaults again."""
+    with transaction.atomic():
+        before = {f"{p.user_id}:{p.kind}": p.channels() for p in preferences}
+        count, _ = preferences.delete()
+        if count:
+            record_audit(actor=actor, action="notifications.preferences.reset", before=before, request=request)
+    return count
+
+
 def render_message(notification: Notification) -> tuple[str, str]:
     """Subject and plain-text body of the email/WhatsApp copy."""
     payload = notification.payload or {}
@@ -165,11 +246,34 @@ def render_message(notification: Notification) -> tuple[str, str]:
     return subject, body
 
 
-def deliver_notification(*, delivery_id: int) -> NotificationDelivery:
-    """Sends one email/WhatsApp copy at most once. The delivery row is locked for the
-    whole attempt, so a retried or duplicated task waits, then finds it sent and stops.
-    Raises ``DeliveryError`` (after recording it) when the provider failed."""
-    failure: DeliveryError | None = None
+@dataclass(frozen=True)
+class _Claim:
+    """What one worker claimed: the call it is about to make, outside any transaction."""
+
+    token: str
+    channel: str
+    to: str
+    subject: str
+    body: str
+    idempotency_key: str
+    template: WhatsAppTemplateMessage | None
+
+
+def _skip(delivery: NotificationDelivery, reason: str) -> NotificationDelivery:
+    delivery.status = NotificationDelivery.Status.SKIPPED
+    delivery.last_error = reason
+    delivery.save(update_fields=["status", "last_error"])
+    return delivery
+
+
+def _whatsapp_session_open(user: Any) -> bool:
+    session = hooks.whatsapp_session()
+    return bool(session and session(user))
+
+
+def _claim(delivery_id: int) -> tuple[NotificationDelivery, _Claim | None]:
+    """First transaction: lock the row, decide, mark it ``sending`` with a claim token."""
+    lease = timedelta(seconds=settings.NOTIFICATION_DELIVERY_LEASE_SECONDS)
     with transaction.atomic():
         delivery = (
             NotificationDelivery.objects.select_for_update(of=("self",))
@@ -177,40 +281,121 @@ def deliver_notification(*, delivery_id: int) -> NotificationDelivery:
             .get(pk=delivery_id)
         )
         if delivery.status in (NotificationDelivery.Status.SENT, NotificationDelivery.Status.SKIPPED):
-            return delivery
+            return delivery, None
+        now = timezone.now()
+        if (
+            delivery.status == NotificationDelivery.Status.SENDING
+            and delivery.claimed_at is not None
+            and now - delivery.claimed_at < lease
+        ):
+            return delivery, None  # another worker is calling the provider right now
         notification = delivery.notification
         user = notification.user
-        recipient = user.email if delivery.channel == Channel.EMAIL else user.phone
-        if not recipient:
-            delivery.status = NotificationDelivery.Status.SKIPPED
-            delivery.last_error = (
-                "no phone number on the account" if delivery.channel == Channel.WHATSAPP else "no email"
-            )
-            delivery.save(update_fields=["status", "last_error"])
-            return delivery
+        template = None
+        if delivery.channel == Channel.EMAIL:
+            recipient = user.email
+            if not recipient:
+                return _skip(delivery, "no email"), None
+        else:
+            recipient = str(user.phone or "")
+            if not recipient:
+                return _skip(delivery, "no phone number on the account"), None
+            if not selectors.whatsapp_opted_in(user=user):
+                return _skip(delivery, "the user has not opted in to WhatsApp messages"), None
         subject, body = render_message(notification)
+        if delivery.channel == Channel.WHATSAPP and not _whatsapp_session_open(user):
+            # Outside the 24 h session WhatsApp refuses free text: approved templates only.
+            approved = WhatsAppTemplate.objects.filter(kind=notification.kind, approved=True).first()
+            if approved is None:
+                return _skip(delivery, f"no approved WhatsApp template for {notification.kind}"), None
+            payload = notification.payload or {}
+            template = WhatsAppTemplateMessage(
+                content_sid=approved.content_sid,
+                variables={
+                    "1": subject,
+                    "2": str(payload.get("message", "")),
+                    "3": str(payload.get("url") or f"{settings.FRONTEND_URL}/notifications"),
+                },
+            )
+        token = uuid.uuid4().hex
+        delivery.status = NotificationDelivery.Status.SENDING
         delivery.attempts += 1
         delivery.recipient = recipient
-        try:
-            provider_id = get_sender(delivery.channel).send(
-                to=recipient, subject=subject, body=body, idempotency_key=delivery.idempotency_key
-            )
-        except DeliveryError as exc:
-            failure = exc
-            delivery.status = NotificationDelivery.Status.FAILED
-            delivery.last_error = str(exc)[:2000]
-        else:
+        delivery.claimed_at = now
+        delivery.claim_token = token
+        delivery.save(update_fields=["status", "attempts", "recipient", "claimed_at", "claim_token"])
+    return delivery, _Claim(
+        token=token,
+        channel=delivery.channel,
+        to=recipient,
+        subject=subject,
+        body=body,
+        idempotency_key=delivery.idempotency_key,
+        template=template,
+    )
+
+
+def _record(delivery_id: int, claim: _Claim, *, provider_id: str | None, error: str | None) -> NotificationDelivery:
+    """Last transaction: write what the provider answered."""
+    with transaction.atomic():
+        delivery = NotificationDelivery.objects.select_for_update(of=("self",)).get(pk=delivery_id)
+        if delivery.status == NotificationDelivery.Status.SENT:
+            return delivery  # a later claim already recorded the send
+        if provider_id is not None:
             delivery.status = NotificationDelivery.Status.SENT
-            delivery.provider_id = str(provider_id)[:128]
+            delivery.provider_id = provider_id[:128]
             delivery.sent_at = timezone.now()
             delivery.last_error = ""
-        delivery.save(update_fields=["status", "attempts", "recipient", "provider_id", "sent_at", "last_error"])
-    if failure is not None:
-        raise failure
+        elif delivery.claim_token == claim.token:
+            delivery.status = NotificationDelivery.Status.FAILED
+            delivery.last_error = (error or "")[:2000]
+        else:
+            return delivery  # our lease ran out and another worker owns the row now
+        delivery.claimed_at = None
+        delivery.claim_token = ""
+        delivery.save(update_fields=["status", "provider_id", "sent_at", "last_error", "claimed_at", "claim_token"])
     return delivery
 
 
-def requeue_deliveries(*, deliveries, actor=None, request=None) -> int:
+def _wait_for_other_worker(delivery_id: int) -> NotificationDelivery:
+    """Another worker holds the claim: wait a little (no lock held) for its record."""
+    deadline = time.monotonic() + min(settings.NOTIFICATION_DELIVERY_LEASE_SECONDS, CLAIM_WAIT_SECONDS)
+    delivery = NotificationDelivery.objects.get(pk=delivery_id)
+    while delivery.status == NotificationDelivery.Status.SENDING and time.monotonic() < deadline:
+        time.sleep(0.05)
+        delivery.refresh_from_db()
+    return delivery
+
+
+def deliver_notification(*, delivery_id: int) -> NotificationDelivery:
+    """Sends one email/WhatsApp copy at most once per claim: claim the row in one
+    transaction, call the provider with no transaction open and no lock held, record
+    the answer in another. A duplicated task finds the row claimed or sent and sends
+    nothing; a worker that died between the call and the record leaves a claim that
+    expires after ``NOTIFICATION_DELIVERY_LEASE_SECONDS``, and the retry sends again
+    under the same idempotency key (a provider that honours it sends nothing twice).
+    Returns the row (``sending`` when another worker still holds it); raises
+    ``DeliveryError`` (after recording it) when the provider failed."""
+    delivery, claim = _claim(delivery_id)
+    if claim is None:
+        if delivery.status == NotificationDelivery.Status.SENDING:
+            return _wait_for_other_worker(delivery_id)
+        return delivery
+    try:
+        provider_id = get_sender(claim.channel).send(
+            to=claim.to,
+            subject=claim.subject,
+            body=claim.body,
+            idempotency_key=claim.idempotency_key,
+            template=claim.template,
+        )
+    except DeliveryError as exc:
+        _record(delivery_id, claim, provider_id=None, error=str(exc))
+        raise
+    return _record(delivery_id, claim, provider_id=str(provider_id), error=None)
+
+
+def requeue_deliveries(*, deliveries: QuerySet[NotificationDelivery], actor: Any = None, request: Any = None) -> int:
     """Queues unsent deliveries again (admin action); sent ones are left alone."""
     from realtime.tasks import deliver_notification
 
@@ -221,7 +406,7 @@ def requeue_deliveries(*, deliveries, actor=None, request=None) -> int:
             ).values_list("pk", flat=True)
         )
         for delivery_id in ids:
-            transaction.on_commit(lambda delivery_id=delivery_id: deliver_notification.delay(delivery_id))
+            transaction.on_commit(partial(deliver_notification.delay, delivery_id))
         if ids:
             record_audit(actor=actor, action="notifications.deliveries.requeued", after={"ids": ids}, request=request)
     return len(ids)
@@ -267,11 +452,11 @@ def presence_disconnected(*, user_id: int, is_expert: bool, channel_name: str) -
     return effective_status(remaining, chosen)
 
 
-def set_presence(*, user, status: str) -> str:
+def set_presence(*, user: Any, status: str) -> str:
     """The expert's chosen status (online/away/busy/offline = appear offline). Shown
     while they have a live connection. Returns what others now see."""
     if status not in CHOOSABLE_STATUSES:
-        raise ValueError(f"status must be one of {', '.join(CHOOSABLE_STATUSES)}")
+        raise InvalidInput(f"status must be one of {', '.join(CHOOSABLE_STATUSES)}", field="status")
     store = get_store()
     now = time.time()
     live, chosen, _ = store.snapshot([user.pk], now)[user.pk]

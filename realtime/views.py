@@ -1,4 +1,5 @@
 from asgiref.sync import async_to_sync
+from django.db import transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
@@ -74,6 +75,13 @@ class NotificationReadAllView(APIView):
         return Response({"marked": services.mark_all_read(user=request.user)})
 
 
+def _preferences_body(user) -> dict:
+    return {
+        "preferences": selectors.preferences_for(user=user),
+        "whatsapp_opt_in": selectors.whatsapp_opted_in(user=user),
+    }
+
+
 class NotificationPreferencesView(APIView):
     permission_classes = [IsAuthenticated]
 
@@ -83,7 +91,7 @@ class NotificationPreferencesView(APIView):
         responses={200: PreferencesSerializer, **error_responses(401)},
     )
     def get(self, request):
-        return Response({"preferences": selectors.preferences_for(user=request.user)})
+        return Response(_preferences_body(request.user))
 
     @extend_schema(
         tags=["notifications"],
@@ -94,10 +102,13 @@ class NotificationPreferencesView(APIView):
     def put(self, request):
         serializer = PreferencesSerializer(data=request.data, context={"user": request.user})
         serializer.is_valid(raise_exception=True)
-        services.update_preferences(
-            user=request.user, preferences=serializer.validated_data["preferences"], request=request
-        )
-        return Response({"preferences": selectors.preferences_for(user=request.user)})
+        data = serializer.validated_data
+        with transaction.atomic():
+            if "whatsapp_opt_in" in data:
+                services.set_whatsapp_consent(user=request.user, opted_in=data["whatsapp_opt_in"], request=request)
+            if data.get("preferences"):
+                services.update_preferences(user=request.user, preferences=data["preferences"], request=request)
+        return Response(_preferences_body(request.user))
 
 
 class PresenceView(APIView):

@@ -18,7 +18,7 @@ def _fast_hashing(settings):
 
 def run(**options) -> str:
     out = StringIO()
-    call_command("seed_demo", "--no-progress", "--skip-apps", stdout=out, stderr=StringIO(), **options)
+    call_command("seed_demo", "--no-progress", "--skip-apps", "--i-know", stdout=out, stderr=StringIO(), **options)
     return out.getvalue()
 
 

@@ -12,7 +12,7 @@ from rest_framework_simplejwt.tokens import AccessToken
 
 from accounts.tests.factories import UserFactory
 from realtime import consumers, selectors, services
-from realtime.models import NotificationPreference
+from realtime.models import NotificationPreference, WhatsAppConsent, WhatsAppTemplate
 from realtime.tests.conftest import token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("realtime_backend")]
@@ -186,6 +186,11 @@ async def test_preferences_route_to_email_and_whatsapp(ws, recording_whatsapp):
     await database_sync_to_async(NotificationPreference.objects.create)(
         user=alice, kind="lead.assigned", in_app=False, email=True, whatsapp=True
     )
+    # WhatsApp needs the user's consent and, outside the 24 h session, an approved template.
+    await database_sync_to_async(WhatsAppConsent.objects.create)(user=alice, opted_in=True)
+    await database_sync_to_async(WhatsAppTemplate.objects.create)(
+        kind="lead.assigned", content_sid="HX1", approved=True
+    )
     alice_socket, _ = await connect_hello(ws, "/ws/notifications/", user=alice)
     bob_socket, _ = await connect_hello(ws, "/ws/notifications/", user=bob)
 
@@ -328,3 +333,26 @@ async def test_status_endpoint_counts_connected_users(ws):
     assert body["connected_users"] == 2
     assert body["channel_layer"]["ok"] is True
     assert body["channel_layer"]["latency_ms"] >= 0
+
+
+# --- handlers end when the client goes ---------------------------------------------------
+
+
+async def test_handler_ends_even_when_the_layer_hangs_on_cleanup(ws, monkeypatch):
+    """uvicorn waits for every handler on SIGTERM: a cleanup that hangs (Redis gone
+    silent) must not keep a handler alive after its client left."""
+    monkeypatch.setattr(consumers, "DISCONNECT_CLEANUP_SECONDS", 0.5)
+    user = await make_user(role="agent")
+    communicator, _ = await connect_hello(ws, "/ws/notifications/", user=user)
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+
+    async def hang(*args, **kwargs):
+        await asyncio.sleep(3600)
+
+    monkeypatch.setattr(layer, "group_discard", hang)
+    started = asyncio.get_running_loop().time()
+    await communicator.send_input({"type": "websocket.disconnect", "code": 1006})
+    await asyncio.wait_for(communicator.future, timeout=5)
+    assert asyncio.get_running_loop().time() - started < 3

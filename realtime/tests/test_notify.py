@@ -1,6 +1,5 @@
 """notify(): storage, idempotency, after-commit fan-out, delivery idempotency."""
 
-import sys
 import time
 import types
 
@@ -11,9 +10,15 @@ from django.db import transaction
 
 from accounts.tests.factories import UserFactory
 from foodxchange.testing import run_in_threads
-from realtime import selectors, services
-from realtime.delivery import DeliveryError, LeadsWhatsAppSender
-from realtime.models import Notification, NotificationDelivery, NotificationPreference
+from realtime import hooks, selectors, services
+from realtime.delivery import DeliveryError, RegisteredWhatsAppSender
+from realtime.models import (
+    Notification,
+    NotificationDelivery,
+    NotificationPreference,
+    WhatsAppConsent,
+    WhatsAppTemplate,
+)
 from realtime.tasks import deliver_notification
 
 pytestmark = pytest.mark.django_db
@@ -27,9 +32,10 @@ class FailingEmailBackend(BaseEmailBackend):
 class SlowRecordingSender:
     """Takes its time, so two workers delivering the same row overlap."""
 
+    idempotent = False
     sent: list[str] = []
 
-    def send(self, *, to, subject, body, idempotency_key):
+    def send(self, *, to, subject, body, idempotency_key, template=None):
         time.sleep(0.3)
         SlowRecordingSender.sent.append(idempotency_key)
         return "slow-1"
@@ -37,7 +43,23 @@ class SlowRecordingSender:
 
 @pytest.fixture
 def agent(db):
-    return UserFactory(role="agent", phone="+14155550100")
+    user = UserFactory(role="agent", phone="+14155550100")
+    WhatsAppConsent.objects.create(user=user, opted_in=True)
+    return user
+
+
+@pytest.fixture(autouse=True)
+def approved_templates(db):
+    for kind in ("lead.assigned", "tier.changed"):
+        WhatsAppTemplate.objects.create(kind=kind, content_sid=f"HX{kind.replace('.', '')}", approved=True)
+
+
+@pytest.fixture
+def registered_backend():
+    """``registered_backend(factory)`` registers a WhatsApp backend for one test."""
+    previous = hooks.whatsapp_backend()
+    yield hooks.register_whatsapp_backend
+    hooks.register_whatsapp_backend(previous)
 
 
 def deliveries(notification):
@@ -173,6 +195,8 @@ def test_concurrent_deliveries_of_one_row_send_once(settings):
     settings.NOTIFICATION_WHATSAPP_SENDER = "realtime.tests.test_notify.SlowRecordingSender"
     SlowRecordingSender.sent = []
     user = UserFactory(role="agent", phone="+14155550199")
+    WhatsAppConsent.objects.create(user=user, opted_in=True)
+    WhatsAppTemplate.objects.get_or_create(kind="lead.assigned", defaults={"content_sid": "HX1", "approved": True})
     notification = Notification.objects.create(user=user, kind="lead.assigned")
     delivery = NotificationDelivery.objects.create(notification=notification, channel="whatsapp")
     results, errors = run_in_threads(lambda: services.deliver_notification(delivery_id=delivery.pk).status, 2)
@@ -195,39 +219,44 @@ def test_message_text_uses_payload(agent):
     assert "https://app.example/x" in body
 
 
-def test_leads_whatsapp_sender_uses_the_leads_backend_when_present(monkeypatch):
+def test_registered_whatsapp_backend_is_used(registered_backend):
     calls = []
 
     class Backend:
-        def send(self, *, to, body):
-            calls.append((to, body))
+        def send(self, *, to, body, content_sid="", content_variables=None):
+            calls.append((to, body, content_sid))
             return types.SimpleNamespace(sid="SM123")
 
-    module = types.ModuleType("leads.whatsapp")
-    module.get_backend = Backend
-    monkeypatch.setitem(sys.modules, "leads.whatsapp", module)
-    provider_id = LeadsWhatsAppSender().send(to="+1415", subject="Hi", body="There", idempotency_key="k")
+    registered_backend(Backend)
+    provider_id = RegisteredWhatsAppSender().send(to="+1415", subject="Hi", body="There", idempotency_key="k")
     assert provider_id == "SM123"
-    assert calls == [("+1415", "Hi\n\nThere")]
+    assert calls == [("+1415", "Hi\n\nThere", "")]
 
     class Broken:
-        def send(self, *, to, body):
+        def send(self, **kwargs):
             raise RuntimeError("twilio 500")
 
-    module.get_backend = Broken
-    with pytest.raises(DeliveryError, match="twilio 500"):
-        LeadsWhatsAppSender().send(to="+1415", subject="Hi", body="There", idempotency_key="k")
+    registered_backend(Broken)
+    with pytest.raises(DeliveryError, match="twilio 500") as caught:
+        RegisteredWhatsAppSender().send(to="+1415", subject="Hi", body="There", idempotency_key="k")
+    assert caught.value.permanent is False
 
 
-def test_leads_whatsapp_sender_logs_when_leads_has_no_whatsapp(monkeypatch):
-    monkeypatch.setitem(sys.modules, "leads.whatsapp", None)
-    assert LeadsWhatsAppSender().send(to="+1", subject="s", body="b", idempotency_key="k") == "logged:k"
+def test_whatsapp_sender_logs_when_no_backend_is_registered(registered_backend):
+    registered_backend(None)
+    assert RegisteredWhatsAppSender().send(to="+1", subject="s", body="b", idempotency_key="k") == "logged:k"
+
+
+def test_leads_registers_its_backend_in_ready():
+    from leads.whatsapp import get_backend
+
+    assert hooks.whatsapp_backend() is get_backend
 
 
 def test_whatsapp_goes_through_the_leads_backend_by_default(agent, settings, django_capture_on_commit_callbacks):
     whatsapp = pytest.importorskip("leads.whatsapp")
     settings.WHATSAPP_BACKEND = "recording"
-    settings.NOTIFICATION_WHATSAPP_SENDER = "realtime.delivery.LeadsWhatsAppSender"
+    settings.NOTIFICATION_WHATSAPP_SENDER = "realtime.delivery.RegisteredWhatsAppSender"
     whatsapp.outbox.clear()
     NotificationPreference.objects.create(user=agent, kind="lead.assigned", in_app=True, email=False, whatsapp=True)
     with django_capture_on_commit_callbacks(execute=True):
@@ -235,24 +264,24 @@ def test_whatsapp_goes_through_the_leads_backend_by_default(agent, settings, dja
     delivery = deliveries(notification)["whatsapp"]
     assert delivery.status == "sent"
     assert [m["message"].to for m in whatsapp.outbox] == [agent.phone]
-    assert whatsapp.outbox[0]["message"].body.startswith("New lead")
+    # Outside the 24 h session: the approved template, with the title as its first variable.
+    assert whatsapp.outbox[0]["message"].content_sid == "HXleadassigned"
+    assert whatsapp.outbox[0]["message"].content_variables["1"] == "New lead"
     assert delivery.provider_id == whatsapp.outbox[0]["sid"]
     whatsapp.outbox.clear()
 
 
-def test_provider_refusal_is_permanent(monkeypatch):
+def test_provider_refusal_is_permanent(registered_backend):
     class WhatsAppSendError(Exception):
         pass
 
     class Refusing:
-        def send(self, *, to, body):
+        def send(self, **kwargs):
             raise WhatsAppSendError("number not on WhatsApp")
 
-    module = types.ModuleType("leads.whatsapp")
-    module.get_backend = Refusing
-    monkeypatch.setitem(sys.modules, "leads.whatsapp", module)
+    registered_backend(Refusing)
     with pytest.raises(DeliveryError) as caught:
-        LeadsWhatsAppSender().send(to="+1415", subject="Hi", body="There", idempotency_key="k")
+        RegisteredWhatsAppSender().send(to="+1415", subject="Hi", body="There", idempotency_key="k")
     assert caught.value.permanent is True
 
 

@@ -2,7 +2,8 @@ import importlib
 import importlib.util
 
 from django.apps import apps
-from django.core.management.base import BaseCommand
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
 
 from accounts.demo import DEMO_PASSWORD, ensure_demo_users
 from experts import demo as experts_demo
@@ -26,8 +27,21 @@ class Command(BaseCommand):
         parser.add_argument("--batch-size", type=int, default=1000, help="rows per insert batch")
         parser.add_argument("--no-progress", action="store_true", help="hide the progress bar")
         parser.add_argument("--skip-apps", action="store_true", help="do not run other apps' demo.seed()")
+        parser.add_argument(
+            "--i-know",
+            action="store_true",
+            dest="i_know",
+            help="seed even with DEBUG off (creates a superuser with the published demo password)",
+        )
 
     def handle(self, *args, **options):
+        # The demo admin's password is in the README: never create it on a real
+        # deployment by accident.
+        if not settings.DEBUG and not options["i_know"]:
+            raise CommandError(
+                "seed_demo creates a superuser with a published password; it runs only with DEBUG on "
+                "(make run sets it) or with --i-know."
+            )
         for name in ("experts", "clients", "agents", "batch_size"):
             if options[name] < (1 if name == "batch_size" else 0):
                 self.stderr.write(self.style.ERROR(f"--{name.replace('_', '-')} must not be negative"))

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('experts', '0007_drop_full_search_gin'),
+        ('experts', '0009_seed_credential_types'),
     ]
 
     operations = [
