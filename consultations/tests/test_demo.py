@@ -12,7 +12,9 @@ pytestmark = pytest.mark.django_db
 
 def test_demo_books_completes_and_reviews_through_the_services(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-    call_command("seed_demo", "--no-progress", "--skip-apps", experts=12, clients=3, agents=0, stdout=StringIO())
+    call_command(
+        "seed_demo", "--no-progress", "--skip-apps", "--i-know", experts=12, clients=3, agents=0, stdout=StringIO()
+    )
     assert not ExpertProfile.objects.filter(rating_count__gt=0).exists()  # ratings come from reviews only
     out = StringIO()
     demo.seed(stdout=out)
