@@ -248,7 +248,6 @@ class MarketplaceSeeder:
             "country": country.code,
             "languages": ", ".join(languages),
         }
-        rated = rng.random() < 0.8
         profile = ExpertProfile(
             headline=rng.choice(HEADLINES).format(**words)[:200],
             bio=rng.choice(BIOS).format(**words),
@@ -258,8 +257,6 @@ class MarketplaceSeeder:
             hourly_rate=rate,
             currency=country.currency,
             years_experience=years,
-            rating_avg=Decimal(str(round(rng.uniform(3.2, 5.0), 2))) if rated else Decimal("0.00"),
-            rating_count=rng.randint(1, 250) if rated else 0,
             verification_status=status,
             capacity=rng.randint(2, 10),
             is_active=rng.random() > 0.02,
@@ -353,9 +350,7 @@ def ensure_demo_expert_profile(user: User) -> ExpertProfile:
         rules=[{"weekday": d, "start": time(9), "end": time(17)} for d in range(5)],
         exceptions=[],
     )
-    ExpertProfile.objects.filter(pk=profile.pk).update(
-        verification_status=ExpertProfile.Verification.VERIFIED, rating_avg=Decimal("4.80"), rating_count=37
-    )
+    ExpertProfile.objects.filter(pk=profile.pk).update(verification_status=ExpertProfile.Verification.VERIFIED)
     return profile
 
 

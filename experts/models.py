@@ -311,3 +311,23 @@ class ProfileView(models.Model):
 
 # Typed credentials live in their own module; imported here so Django registers them.
 from experts.credential_models import CredentialReminder, CredentialType, ExpertCredential  # noqa: E402, F401
+
+
+class ExpertPayoutAccount(models.Model):
+    """Where an expert's consultation earnings go: a connected Stripe account."""
+
+    expert = models.OneToOneField(ExpertProfile, on_delete=models.CASCADE, related_name="payout_account")
+    stripe_account_id = models.CharField(max_length=255, help_text="acct_… of the connected account")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["expert_id"]
+
+    def __str__(self) -> str:
+        return f"{self.expert}: {self.stripe_account_id}"
+
+    @property
+    def is_connected(self) -> bool:
+        return self.is_active and self.stripe_account_id.startswith("acct_")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from experts import credential_views, views
+from experts import credential_views, payout_views, views
 
 urlpatterns = [
     path("experts/profile", views.OwnProfileView.as_view(), name="expert-profile-own"),
@@ -17,6 +17,7 @@ urlpatterns = [
         views.VerificationDecideView.as_view(),
         name="expert-verification-decide",
     ),
+    path("experts/payout-account", payout_views.PayoutAccountView.as_view(), name="expert-payout-account"),
     path("experts/documents", views.DocumentView.as_view(), name="expert-documents"),
     path("experts/credential-types", credential_views.CredentialTypeListView.as_view(), name="expert-credential-types"),
     path("experts/credentials", credential_views.CredentialListView.as_view(), name="expert-credentials"),

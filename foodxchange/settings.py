@@ -556,3 +556,29 @@ if ASSISTANT_COMPOSER not in ("openai", "local"):
 # Analytics reports are cached this long (seconds; decimals allowed); a new FX rate
 # drops them at once.
 INTELLIGENCE_CACHE_SECONDS = env.float("INTELLIGENCE_CACHE_SECONDS", default=300.0)
+
+# --- consultations ---
+# Every window takes decimals (CONSULTATION_HOLD_MINUTES=0.2) so a short-lived server can
+# run the lifecycle for real.
+CONSULTATION_MIN_NOTICE_HOURS = env.float("CONSULTATION_MIN_NOTICE_HOURS", default=12.0)
+CONSULTATION_MAX_DAYS_AHEAD = env.float("CONSULTATION_MAX_DAYS_AHEAD", default=85.0)
+CONSULTATION_HOLD_MINUTES = env.float("CONSULTATION_HOLD_MINUTES", default=15.0)
+CONSULTATION_REVIEW_WINDOW_HOURS = env.float("CONSULTATION_REVIEW_WINDOW_HOURS", default=72.0)
+CONSULTATION_PLATFORM_FEE_PERCENT = env.str("CONSULTATION_PLATFORM_FEE_PERCENT", default="15")
+CONSULTATION_MAX_RESCHEDULES = env.int("CONSULTATION_MAX_RESCHEDULES", default=2)
+EXPERT_RESPONSE_HOURS = env.float("EXPERT_RESPONSE_HOURS", default=24.0)
+# Reminders before the start, in hours (each sent once per consultation).
+CONSULTATION_REMINDER_HOURS = [float(h) for h in env.list("CONSULTATION_REMINDER_HOURS", default=["24", "1"])]
+# The cancellation policy frozen on each new booking: a client cancelling at least
+# FULL_REFUND_HOURS before the start gets everything back, later LATE_REFUND_PERCENT,
+# after the start nothing; an expert cancelling always refunds in full.
+CONSULTATION_CANCEL_FULL_REFUND_HOURS = env.float("CONSULTATION_CANCEL_FULL_REFUND_HOURS", default=24.0)
+CONSULTATION_LATE_CANCEL_REFUND_PERCENT = env.str("CONSULTATION_LATE_CANCEL_REFUND_PERCENT", default="50")
+# stripe / console / recording, or a dotted path; defaults to PAYMENTS_BACKEND.
+CONSULTATION_PAYMENTS_BACKEND = env.str("CONSULTATION_PAYMENTS_BACKEND", default=PAYMENTS_BACKEND)
+STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+# Video meetings: "jitsi" (a room with an unguessable name on MEETING_JITSI_BASE_URL) or "none".
+MEETING_PROVIDER = env.str("MEETING_PROVIDER", default="jitsi")
+MEETING_JITSI_BASE_URL = env.str("MEETING_JITSI_BASE_URL", default="https://meet.jit.si").rstrip("/")
+INVOICE_NUMBER_PREFIX = env.str("INVOICE_NUMBER_PREFIX", default="FX")
+INVOICE_SELLER_NAME = env.str("INVOICE_SELLER_NAME", default="FoodXchange Marketplace")

@@ -49,6 +49,42 @@ KIND_DEFAULTS: dict[str, dict] = {
     "commission.paid": {"title": "A commission was paid out", "in_app": True, "email": True, "whatsapp": False},
     "tier.changed": {"title": "Your commission tier changed", "in_app": True, "email": True, "whatsapp": False},
     "backup.failed": {"title": "A backup failed", "in_app": True, "email": True, "whatsapp": False},
+    "consultation.requested": {
+        "title": "A consultation was requested",
+        "in_app": True,
+        "email": True,
+        "whatsapp": False,
+    },
+    "consultation.confirmed": {
+        "title": "A consultation was confirmed",
+        "in_app": True,
+        "email": True,
+        "whatsapp": False,
+    },
+    "consultation.declined": {"title": "A consultation was declined", "in_app": True, "email": True, "whatsapp": False},
+    "consultation.cancelled": {
+        "title": "A consultation was cancelled",
+        "in_app": True,
+        "email": True,
+        "whatsapp": False,
+    },
+    "consultation.rescheduled": {"title": "A consultation was moved", "in_app": True, "email": True, "whatsapp": False},
+    "consultation.completed": {
+        "title": "A consultation was completed",
+        "in_app": True,
+        "email": True,
+        "whatsapp": False,
+    },
+    "consultation.released": {
+        "title": "A consultation payment was released",
+        "in_app": True,
+        "email": True,
+        "whatsapp": False,
+    },
+    "consultation.reminder": {"title": "A consultation starts soon", "in_app": True, "email": True, "whatsapp": False},
+    "consultation.expired": {"title": "A consultation expired", "in_app": True, "email": True, "whatsapp": False},
+    "consultation.disputed": {"title": "A consultation is disputed", "in_app": True, "email": True, "whatsapp": False},
+    "consultation.refunded": {"title": "A consultation was refunded", "in_app": True, "email": True, "whatsapp": False},
 }
 # Kinds nobody registered yet: in-app only.
 UNKNOWN_KIND_DEFAULTS = {"in_app": True, "email": False, "whatsapp": False}

@@ -1,0 +1,224 @@
+"""Staff console for consultations: bookings, payments, refunds, transfers, the ledger,
+disputes and reviews. Rows change only through the services (the actions below), so
+every change is validated, audited and notified as through the API. Support may look;
+money actions need the finance area."""
+
+from django.contrib import admin, messages
+
+from consultations import services
+from consultations.models import (
+    Consultation,
+    ConsultationEvent,
+    Invoice,
+    LedgerEntry,
+    Payment,
+    Refund,
+    Review,
+    StripeEvent,
+    Transfer,
+)
+from foodxchange.admin import StaffAreaAdmin
+from foodxchange.errors import DomainError, message_of
+
+
+class ReadOnlyAreaAdmin(StaffAreaAdmin):
+    view_area = "support"
+    change_area = "finance"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class EventInline(admin.TabularInline):
+    model = ConsultationEvent
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "transition", "from_status", "to_status", "actor", "actor_role", "reason")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RefundInline(admin.TabularInline):
+    model = Refund
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "amount", "currency", "reason", "status", "provider_id")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class LedgerInline(admin.TabularInline):
+    model = LedgerEntry
+    extra = 0
+    can_delete = False
+    fields = ("created_at", "kind", "amount", "currency", "amount_minor", "external_id")
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None) -> bool:
+        return False
+
+
+def _run(modeladmin, request, queryset, action, label: str) -> None:
+    done, failed = 0, []
+    for consultation in queryset:
+        try:
+            action(consultation)
+            done += 1
+        except DomainError as exc:
+            failed.append(f"#{consultation.pk}: {message_of(exc)}")
+    if done:
+        modeladmin.message_user(request, f"{label}: {done} consultation(s).", messages.SUCCESS)
+    for line in failed:
+        modeladmin.message_user(request, line, messages.WARNING)
+
+
+@admin.register(Consultation)
+class ConsultationAdmin(ReadOnlyAreaAdmin):
+    list_display = ["id", "start", "status", "expert", "client", "service_title", "price", "currency", "created_at"]
+    list_filter = ["status", "currency", ("start", admin.DateFieldListFilter), "cancelled_by"]
+    search_fields = ["=id", "service_title", "client__email", "expert__display_name", "expert__user__email"]
+    date_hierarchy = "start"
+    list_select_related = ["expert", "client"]
+    readonly_fields = [f.name for f in Consultation._meta.fields]
+    inlines = [EventInline, RefundInline, LedgerInline]
+    actions = ["resolve_release", "resolve_refund", "retry_money"]
+
+    def _finance(self, request) -> bool:
+        return self._area(request, "finance")
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        if not self._finance(request):
+            for name in ("resolve_release", "resolve_refund", "retry_money"):
+                actions.pop(name, None)
+        return actions
+
+    @admin.action(description="Resolve selected disputes: release the payment to the expert")
+    def resolve_release(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda c: services.resolve(
+                consultation_id=c.pk, actor=request.user, outcome="release", note="Released by staff", request=request
+            ),
+            "Released",
+        )
+
+    @admin.action(description="Resolve selected disputes: refund the client in full")
+    def resolve_refund(self, request, queryset):
+        _run(
+            self,
+            request,
+            queryset,
+            lambda c: services.resolve(
+                consultation_id=c.pk, actor=request.user, outcome="refund", note="Refunded by staff", request=request
+            ),
+            "Refunded",
+        )
+
+    @admin.action(description="Retry pending charges, refunds and transfers (same idempotency keys)")
+    def retry_money(self, request, queryset):
+        summary = services.retry_pending_money()
+        self.message_user(request, f"Retried: {summary}", messages.INFO)
+
+
+@admin.register(Payment)
+class PaymentAdmin(ReadOnlyAreaAdmin):
+    list_display = ["id", "consultation", "provider", "intent_id", "amount", "currency", "status", "paid_at"]
+    list_filter = ["status", "provider", "currency"]
+    search_fields = ["intent_id", "charge_id", "=consultation__id", "consultation__client__email"]
+    readonly_fields = [f.name for f in Payment._meta.fields if f.name != "client_secret"]
+    exclude = ["client_secret"]
+
+
+@admin.register(Refund)
+class RefundAdmin(ReadOnlyAreaAdmin):
+    list_display = ["id", "consultation", "amount", "currency", "reason", "status", "created_by", "created_at"]
+    list_filter = ["status", "reason", "currency"]
+    search_fields = ["provider_id", "=consultation__id", "consultation__client__email"]
+    readonly_fields = [f.name for f in Refund._meta.fields]
+    actions = ["retry"]
+
+    @admin.action(description="Send the selected pending refunds again")
+    def retry(self, request, queryset):
+        if not self._area(request, "finance"):
+            self.message_user(request, "Needs the finance area.", messages.ERROR)
+            return
+        sent = [services.execute_refund(refund_id=r.pk).status for r in queryset.filter(status=Refund.Status.PENDING)]
+        self.message_user(request, f"{sent.count('succeeded')} refund(s) succeeded of {len(sent)}.", messages.INFO)
+
+
+@admin.register(Transfer)
+class TransferAdmin(ReadOnlyAreaAdmin):
+    list_display = ["id", "consultation", "amount", "currency", "status", "destination", "paid_at"]
+    list_filter = ["status", "currency"]
+    search_fields = ["provider_id", "destination", "=consultation__id", "consultation__expert__display_name"]
+    readonly_fields = [f.name for f in Transfer._meta.fields]
+    actions = ["retry"]
+
+    @admin.action(description="Send the selected waiting transfers (if the expert has an account)")
+    def retry(self, request, queryset):
+        if not self._area(request, "finance"):
+            self.message_user(request, "Needs the finance area.", messages.ERROR)
+            return
+        done = [services.execute_transfer(transfer_id=t.pk).status for t in queryset]
+        self.message_user(request, f"{done.count('paid')} paid of {len(done)}.", messages.INFO)
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAreaAdmin):
+    view_area = "finance"
+    list_display = ["id", "created_at", "consultation", "kind", "amount", "currency", "amount_minor", "external_id"]
+    list_filter = ["kind", "currency"]
+    search_fields = ["idempotency_key", "external_id", "=consultation__id"]
+    readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+
+
+@admin.register(Invoice)
+class InvoiceAdmin(ReadOnlyAreaAdmin):
+    list_display = ["number", "issued_at", "consultation", "total", "platform_fee", "currency"]
+    list_filter = ["year", "currency"]
+    search_fields = ["number", "=consultation__id"]
+    readonly_fields = [f.name for f in Invoice._meta.fields]
+
+
+@admin.register(Review)
+class ReviewAdmin(ReadOnlyAreaAdmin):
+    change_area = "support"
+    list_display = ["id", "expert", "client", "rating", "created_at", "replied_at"]
+    list_filter = ["rating", ("created_at", admin.DateFieldListFilter)]
+    search_fields = ["comment", "reply", "expert__display_name", "client__email"]
+    readonly_fields = [f.name for f in Review._meta.fields]
+    actions = ["remove"]
+
+    @admin.action(description="Remove the selected reviews (the expert's rating is recomputed)")
+    def remove(self, request, queryset):
+        for row in queryset:
+            services.delete_review(review_id=row.pk, actor=request.user, request=request)
+        self.message_user(request, "Removed; ratings recomputed.", messages.SUCCESS)
+
+    def get_actions(self, request):
+        # The built-in bulk delete would skip the rating recomputation.
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAreaAdmin):
+    view_area = "finance"
+    list_display = ["event_id", "type", "received_at", "processed_at", "result"]
+    list_filter = ["type", "result"]
+    search_fields = ["event_id"]
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]
