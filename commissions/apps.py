@@ -10,3 +10,12 @@ class CommissionsConfig(AppConfig):
         from leads import hooks
 
         hooks.register_converter(book_converted_lead)
+
+        from commissions import tasks
+        from foodxchange.jobs import register_due_job
+
+        register_due_job(
+            "commissions.payouts",
+            tasks.run_monthly_payouts,
+            description="pay every approved, unpaid commission once (what beat runs monthly)",
+        )

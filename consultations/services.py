@@ -27,6 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
+from compliance.services import events as compliance_events
 from consultations import lifecycle, payments
 from consultations.models import (
     HOLDING_STATUSES,
@@ -766,8 +767,36 @@ def release(*, consultation_id: int) -> Consultation | None:
             return {}
 
         consultation = _apply(consultation_id, "release", actor=None, actor_role="system", mutate=go)
-        _settle(consultation, paid_amount(consultation) - refunded_amount(consultation))
+        released = paid_amount(consultation) - refunded_amount(consultation)
+        _settle(consultation, released)
+        _record_in_compliance_ledger(consultation, released)
     return consultation
+
+
+def _record_in_compliance_ledger(consultation: Consultation, released: Decimal) -> None:
+    """In the release's transaction: the compliance ledger entry and the certificate of
+    completion the client files for its auditor (both once per consultation)."""
+    compliance_events.record_release(
+        kind="consultation",
+        object_id=consultation.pk,
+        expert_id=consultation.expert_id,
+        client_id=consultation.client_id,
+        amount=round_money(released, consultation.currency),
+        currency=consultation.currency,
+        released_at=consultation.released_at,
+    )
+    compliance_events.issue_completion_certificate(
+        kind="consultation",
+        object_id=consultation.pk,
+        title=f"{consultation.service_title} — consultation completed",
+        details={
+            "service": consultation.service_title,
+            "expert_id": consultation.expert_id,
+            "client_id": consultation.client_id,
+            "start": consultation.start.isoformat(),
+            "end": consultation.end.isoformat(),
+        },
+    )
 
 
 def resolve(
@@ -804,6 +833,7 @@ def resolve(
         )
         if outcome == "release":
             _settle(consultation, paid)
+            _record_in_compliance_ledger(consultation, paid)
         elif outcome == "refund":
             _request_refund(consultation, paid, reason="dispute", actor=actor)
         else:

@@ -28,3 +28,9 @@ class MatchingConfig(AppConfig):
         hooks.register_search_stats_provider(search.expert_search_stats)
         for kind, defaults in NOTIFICATION_KINDS.items():
             KIND_DEFAULTS.setdefault(kind, defaults)
+
+        from foodxchange.jobs import register_due_job
+        from matching.services import outbox, rfqs
+
+        register_due_job("matching.rfq-expiry", rfqs.expire_due, description="open RFQs past their deadline")
+        register_due_job("matching.rfq-callbacks", outbox.deliver_due, description="RFQ status callbacks due")

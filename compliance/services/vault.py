@@ -260,3 +260,40 @@ def request_help(*, owner: Any, certificate_id: int) -> Any:
     if not _rfq_openers:
         raise ServiceUnavailable("Requests for quotes are not available yet.", code="rfq_unavailable")
     return _rfq_openers[0](owner=owner, prefill=rfq_prefill(certificate))
+
+
+def open_matching_rfq(*, owner: Any, prefill: dict[str, Any]) -> dict[str, Any]:
+    """The RFQ service behind request-help: the matching app's RFQs (opened, matched and
+    the best experts invited like any RFQ)."""
+    from matching.services.rfqs import create_rfq
+
+    deadline = prefill.get("deadline")
+    deadline_at = None
+    if deadline is not None:
+        # The audit or expiry day, end of day UTC; a date already past asks for help now.
+        candidate = dt.datetime.combine(deadline, dt.time(23, 59), tzinfo=dt.UTC)
+        deadline_at = candidate if candidate > timezone.now() else None
+    intake = create_rfq(
+        source="vault",
+        title=prefill["title"],
+        description=prefill["description"],
+        client=owner,
+        specializations=prefill.get("specializations") or [],
+        country=prefill.get("country") or "",
+        deadline=deadline_at,
+        context={
+            "standard": prefill.get("standard"),
+            "site": prefill.get("site"),
+            "vault_certificate_id": prefill.get("vault_certificate_id"),
+        },
+        actor=owner,
+    )
+    rfq = intake.rfq
+    return {
+        "id": rfq.pk,
+        "status": rfq.status,
+        "title": rfq.title,
+        "deadline": rfq.deadline.isoformat() if rfq.deadline else None,
+        "invited": rfq.invitations.count(),
+        "url": f"/api/v1/rfqs/{rfq.pk}",
+    }

@@ -179,7 +179,7 @@ def test_reminder_task_runs_the_service(client_user):
 
 # --- request help -------------------------------------------------------------------------------
 @pytest.mark.django_db
-def test_request_help_opens_a_prefilled_rfq(client_for, client_user):
+def test_request_help_opens_a_prefilled_rfq(client_for, client_user, monkeypatch):
     certificate_id = client_for(client_user).post(URL, body(), format="json").json()["id"]
     opened = []
 
@@ -187,11 +187,8 @@ def test_request_help_opens_a_prefilled_rfq(client_for, client_user):
         opened.append((owner, prefill))
         return {"id": 1, "status": "open", "matches": []}
 
-    vault.register_rfq_opener(opener)
-    try:
-        response = client_for(client_user).post(f"{URL}/{certificate_id}/request-help")
-    finally:
-        vault.unregister_rfq_opener(opener)
+    monkeypatch.setattr(vault, "_rfq_openers", [opener])
+    response = client_for(client_user).post(f"{URL}/{certificate_id}/request-help")
     assert response.status_code == 201
     assert response.json()["status"] == "open"
     owner, prefill = opened[0]
@@ -204,8 +201,30 @@ def test_request_help_opens_a_prefilled_rfq(client_for, client_user):
 
 
 @pytest.mark.django_db
-def test_request_help_without_an_rfq_service_is_503(client_for, client_user):
+def test_request_help_without_an_rfq_service_is_503(client_for, client_user, monkeypatch):
+    monkeypatch.setattr(vault, "_rfq_openers", [])
     certificate_id = client_for(client_user).post(URL, body(), format="json").json()["id"]
     response = client_for(client_user).post(f"{URL}/{certificate_id}/request-help")
     assert response.status_code == 503
     assert response.json()["error"]["code"] == "rfq_unavailable"
+
+
+@pytest.mark.django_db
+def test_request_help_opens_a_matched_rfq_in_matching(client_for, client_user):
+    from matching.models import Rfq
+
+    data = {**body(), "expires_at": (dt.date.today() + dt.timedelta(days=60)).isoformat()}
+    data.pop("next_audit_at", None)
+    certificate_id = client_for(client_user).post(URL, data, format="json").json()["id"]
+    response = client_for(client_user).post(f"{URL}/{certificate_id}/request-help")
+    assert response.status_code == 201, response.json()
+    answer = response.json()
+    rfq = Rfq.objects.get(pk=answer["id"])
+    assert rfq.source == "vault" and rfq.client == client_user and rfq.status == "open"
+    assert rfq.context["vault_certificate_id"] == certificate_id
+    assert "Hamburg bakery" in rfq.title and rfq.country == "DE"
+    assert rfq.deadline is not None and rfq.deadline.date() == dt.date.today() + dt.timedelta(days=60)
+    assert answer["url"] == f"/api/v1/rfqs/{rfq.pk}"
+    # The owner sees it like any RFQ of theirs; another client does not.
+    assert client_for(client_user).get(answer["url"]).status_code == 200
+    assert client_for(UserFactory(role="client")).get(answer["url"]).status_code == 404

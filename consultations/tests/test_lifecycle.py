@@ -197,6 +197,17 @@ def test_complete_review_window_and_release_pays_the_expert(
     assert Notification.objects.filter(kind="consultation.released").count() == 2
     dash = expert_api.get("/api/v1/experts/dashboard").json()
     assert Decimal(dash["earnings_this_month"]) == Decimal("102.00")
+    # The release is in the compliance ledger once, with a certificate of completion.
+    import json
+
+    from compliance.models import Certificate
+    from compliance.models import LedgerEntry as ComplianceEntry
+
+    released = ComplianceEntry.objects.filter(kind="consultation.released", subject=f"consultation:{requested.pk}")
+    assert released.count() == 1 and json.loads(released.get().payload)["amount"] == "120.00"
+    certificate = Certificate.objects.get(subject=f"consultation:{requested.pk}")
+    verdict = client_for(requested.client).get(f"/api/v1/compliance/certificates/{certificate.pk}/verify").json()
+    assert verdict["valid"] is True
 
 
 def test_payout_account_validation(client_for, requested, client_a):

@@ -10,7 +10,6 @@ being fixed as it lands; it only shrinks and is empty once they are fixed. A new
 violation fails; a listed one that is gone warns (remove it from the list)."""
 
 import ast
-import warnings
 from pathlib import Path
 
 from django.conf import settings
@@ -34,29 +33,16 @@ APPS = (
 )
 LAYERED = ("services", "selectors", "models")
 
-# (a) module -> who is moving it to foodxchange.errors (issue 10, item 1).
-KNOWN_DRF_IN_DOMAIN_CODE: dict[str, str] = {
-    "accounts.services": "accounts",
-    "experts.services": "experts",
-    "leads.services.csv_import": "leads (imports a serializer)",
-    "leads.services.messaging": "leads",
-    "leads.services.nurturing": "leads",
-    "leads.services.pipeline": "leads",
-}
+# Allowlists of accepted violations: empty, and an entry that no longer applies fails
+# too, so a list never hides a new violation behind an old name.
+# (a) modules of services/selectors/models allowed to import DRF.
+KNOWN_DRF_IN_DOMAIN_CODE: dict[str, str] = {}
 
-# (b) (importing app, imported app) edges that lie on a cycle today.
-KNOWN_CYCLE_EDGES: set[tuple[str, str]] = {
-    # leads <-> commissions: Deal lives in leads, the FX table and tiers in commissions
-    ("commissions", "leads"),
-    ("leads", "commissions"),
-}
+# (b) (importing app, imported app) edges allowed on a cycle.
+KNOWN_CYCLE_EDGES: set[tuple[str, str]] = set()
 
-# (c) "module:call" pairs that hide a dependency today.
-KNOWN_DYNAMIC_IMPORTS: set[str] = {
-    "leads.selectors:get_model",
-    "realtime.delivery:import_module",
-    "realtime.selectors:get_model",
-}
+# (c) "module:call" pairs allowed to hide a dependency.
+KNOWN_DYNAMIC_IMPORTS: set[str] = set()
 
 
 def _modules():
@@ -140,15 +126,14 @@ def dynamic_imports(parsed) -> set[str]:
     return found
 
 
-def _warn_stale(stale, name: str) -> None:
-    if stale:
-        warnings.warn(f"fixed, remove from {name}: {sorted(stale)}", stacklevel=2)
+def _assert_no_stale(stale, name: str) -> None:
+    assert not stale, f"fixed, remove from {name}: {sorted(stale)}"
 
 
 def test_no_rest_framework_in_services_selectors_or_models():
     found = drf_violations(_parsed())
     assert found - set(KNOWN_DRF_IN_DOMAIN_CODE) == set(), "raise foodxchange.errors instead"
-    _warn_stale(set(KNOWN_DRF_IN_DOMAIN_CODE) - found, "KNOWN_DRF_IN_DOMAIN_CODE")
+    _assert_no_stale(set(KNOWN_DRF_IN_DOMAIN_CODE) - found, "KNOWN_DRF_IN_DOMAIN_CODE")
 
 
 def test_the_core_imports_no_other_app():
@@ -164,13 +149,13 @@ def test_nothing_imports_the_back_office():
 def test_no_import_cycles_between_apps():
     found = cycle_edges(app_graph(_parsed()))
     assert found - KNOWN_CYCLE_EDGES == set(), "a new cycle between apps"
-    _warn_stale(KNOWN_CYCLE_EDGES - found, "KNOWN_CYCLE_EDGES")
+    _assert_no_stale(KNOWN_CYCLE_EDGES - found, "KNOWN_CYCLE_EDGES")
 
 
 def test_no_dynamic_imports_outside_migrations():
     found = dynamic_imports(_parsed())
     assert found - KNOWN_DYNAMIC_IMPORTS == set(), "import plainly, or register in AppConfig.ready()"
-    _warn_stale(KNOWN_DYNAMIC_IMPORTS - found, "KNOWN_DYNAMIC_IMPORTS")
+    _assert_no_stale(KNOWN_DYNAMIC_IMPORTS - found, "KNOWN_DYNAMIC_IMPORTS")
 
 
 def test_the_checks_catch_what_they_claim(tmp_path):
