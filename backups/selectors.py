@@ -127,3 +127,10 @@ def retention_plan() -> RetentionPlan:
         newest_verified=newest_verified_backup(),
         **{k: v for k, v in retention_policy().items()},
     )
+
+
+def latest_backups() -> tuple[Backup | None, Backup | None]:
+    """The newest backup (safety backups aside) and the newest verified one."""
+    last = Backup.objects.exclude(kind=Backup.Kind.SAFETY).order_by("-created_at").first()
+    last_verified = Backup.objects.filter(status=Backup.Status.VERIFIED).order_by("-created_at").first()
+    return last, last_verified

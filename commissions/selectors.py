@@ -448,3 +448,21 @@ def check_ledger() -> LedgerCheck:
                 f"but its paid rows add up to {total}"
             )
     return check
+
+
+def _money_by_currency(queryset: QuerySet[Any], field: str) -> dict[str, Decimal]:
+    rows = queryset.values("currency").annotate(total=Sum(field)).order_by("currency")
+    return {row["currency"]: round_money(row["total"] or 0, row["currency"]) for row in rows}
+
+
+def won_deal_value(*, since: datetime) -> dict[str, Decimal]:
+    """Value of the deals won since ``since``, per currency."""
+    return _money_by_currency(Deal.objects.filter(closed_at__gte=since, status=Deal.Status.WON), "value")
+
+
+def commission_totals_by_status() -> dict[str, dict[str, Decimal]]:
+    """Pending, approved and paid commission totals, per currency, keyed by status label."""
+    return {
+        str(status.label): _money_by_currency(Commission.objects.filter(status=status.value), "amount")
+        for status in (Commission.Status.PENDING, Commission.Status.APPROVED, Commission.Status.PAID)
+    }

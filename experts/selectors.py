@@ -305,3 +305,13 @@ def expert_analytics(profile: ExpertProfile, *, months: int = 6, now: datetime |
         },
         "months": rows,
     }
+
+
+def expert_counts() -> dict[str, int]:
+    """Profiles in all, verified and active ones, and the verification queue (staff KPIs)."""
+    counts = ExpertProfile.objects.aggregate(
+        total=Count("id"),
+        verified=Count("id", filter=Q(verification_status=ExpertProfile.Verification.VERIFIED, is_active=True)),
+    )
+    counts["verification_queue"] = VerificationRequest.objects.filter(status=VerificationRequest.Status.PENDING).count()
+    return counts

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
@@ -134,3 +135,8 @@ def lead_count(*, agent: User | None = None) -> int:
     if agent is not None:
         leads = leads.filter(Q(assigned_to=agent) | Q(created_by=agent))
     return leads.count()
+
+
+def new_leads_count(*, since: datetime) -> int:
+    """Live (not deleted) leads created since ``since``, marketplace-wide."""
+    return Lead.objects.alive().filter(created_at__gte=since).count()

@@ -160,3 +160,8 @@ def realtime_settings() -> dict[str, Any]:
         "presence_timeout": settings.PRESENCE_TIMEOUT_SECONDS,
         "presence_store": settings.PRESENCE_STORE,
     }
+
+
+def unread_notification_count() -> int:
+    """Unread in-app notifications, marketplace-wide."""
+    return Notification.objects.filter(read_at__isnull=True).count()
