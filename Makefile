@@ -32,7 +32,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	DEBUG=true $(BIN)/mypy .
+	$(BIN)/mypy .
 
 format: install
 	$(BIN)/ruff check --fix .
