@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "leads",
     "commissions",
     "consultations",
+    "workspaces",
     "compliance",
     "assistant",
     "intelligence",

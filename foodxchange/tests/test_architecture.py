@@ -24,6 +24,7 @@ APPS = (
     "commissions",
     "consultations",
     "engagements",
+    "workspaces",
     "compliance",
     "assistant",
     "intelligence",
