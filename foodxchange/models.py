@@ -185,8 +185,8 @@ class MoneyField(models.DecimalField):
         value = getattr(model_instance, self.attname)
         if value is None:
             return None
-        # round_money refuses a float: money never passes through one.
-        amount = value if isinstance(value, float) else self.to_python(value)
-        rounded = round_money(amount, self.currency_of(model_instance))
+        if isinstance(value, float):
+            raise TypeError("Money must be a Decimal, never a float.")
+        rounded = round_money(self.to_python(value), self.currency_of(model_instance))
         setattr(model_instance, self.attname, rounded)
         return rounded
