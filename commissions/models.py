@@ -15,6 +15,8 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 
+from foodxchange.models import MoneyField
+
 # The defaults seeded by migration 0002 (name, rate %, min trailing volume in the base
 # currency); restored if the table is ever found empty.
 DEFAULT_TIERS = (
@@ -37,14 +39,14 @@ class Deal(models.Model):
 
     lead = models.OneToOneField("leads.Lead", on_delete=models.PROTECT, related_name="deal")
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="deals")
-    value = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    value = MoneyField(max_digits=15, validators=[MinValueValidator(Decimal("0.001"))])
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.WON, db_index=True)
     closed_at = models.DateTimeField(auto_now_add=True, db_index=True)
     created_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
-    base_value = models.DecimalField(
-        max_digits=16,
-        decimal_places=2,
+    base_value = MoneyField(
+        max_digits=17,
+        currency_field="base_currency",
         null=True,
         blank=True,
         help_text="Value in the base currency at close; empty when the FX table had no rate then",
@@ -73,9 +75,9 @@ class CommissionTier(models.Model):
         validators=[MinValueValidator(Decimal("0")), MaxValueValidator(Decimal("100"))],
         help_text="Percent of the deal value, e.g. 8.00",
     )
-    min_volume = models.DecimalField(
-        max_digits=14,
-        decimal_places=2,
+    min_volume = MoneyField(
+        max_digits=15,
+        currency_field=None,
         unique=True,
         validators=[MinValueValidator(Decimal("0"))],
         help_text="Converted deal value over the trailing window (base currency) needed for this tier",
@@ -99,8 +101,8 @@ class AgentTier(models.Model):
 
     agent = models.OneToOneField(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="commission_tier")
     tier = models.ForeignKey(CommissionTier, on_delete=models.PROTECT, related_name="agents")
-    volume = models.DecimalField(
-        max_digits=16, decimal_places=2, default=Decimal("0"), help_text="Trailing converted value (base currency)"
+    volume = MoneyField(
+        max_digits=17, currency_field=None, default=Decimal("0"), help_text="Trailing converted value (base currency)"
     )
     # Bumped on every tier change; keys the tier.changed notification.
     version = models.PositiveIntegerField(default=1)
@@ -205,8 +207,8 @@ class Commission(models.Model):
     tier = models.ForeignKey(CommissionTier, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
     tier_name = models.CharField(max_length=50, help_text="Tier at conversion time (kept if the tier is renamed)")
     rate = models.DecimalField(max_digits=5, decimal_places=2, help_text="Percent applied")
-    base_amount = models.DecimalField(max_digits=14, decimal_places=2, help_text="Deal value the rate applied to")
-    amount = models.DecimalField(max_digits=14, decimal_places=2, help_text="Negative for a reversal")
+    base_amount = MoneyField(max_digits=15, help_text="Deal value the rate applied to")
+    amount = MoneyField(max_digits=15, help_text="Negative for a reversal")
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     approved_at = models.DateTimeField(null=True, blank=True)
@@ -252,6 +254,14 @@ class Commission(models.Model):
             old_status = loaded.get("status")
             if old_status is not None and self.status != old_status and self.status not in self.TRANSITIONS[old_status]:
                 raise ValidationError(f"A {old_status} commission cannot become {self.status}.")
+        if not self._state.adding and kwargs.get("update_fields") is None:
+            # An existing row writes its state only: its money is never re-sent (a row
+            # stored before minor-unit rounding would otherwise be rounded in place).
+            kwargs["update_fields"] = [
+                f.name
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.attname not in self.IMMUTABLE_FIELDS
+            ]
         super().save(*args, **kwargs)
         self._loaded = {f: getattr(self, f) for f in (*self.IMMUTABLE_FIELDS, "status")}
 
@@ -312,7 +322,7 @@ class Payout(models.Model):
 
     reference = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     agent = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="payouts")
-    amount = models.DecimalField(max_digits=14, decimal_places=2, validators=[MinValueValidator(Decimal("0.01"))])
+    amount = MoneyField(max_digits=15, validators=[MinValueValidator(Decimal("0.001"))])
     currency = models.CharField(max_length=3)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
     stripe_account_id = models.CharField(max_length=255)

@@ -6,12 +6,12 @@ from rest_framework import serializers
 
 from commissions.models import Commission, CommissionTier, PayoutRun
 from commissions.selectors import PERIODS
-from foodxchange.api.fields import CurrencyCodeField, ObjectIdField
-
-MONEY: dict[str, Any] = {"max_digits": 16, "decimal_places": 2}
+from foodxchange.api.fields import MoneyAmountField, MoneyCurrencyField, ObjectIdField, refuse_finer_than_minor_unit
 
 
 class CommissionTierSerializer(serializers.ModelSerializer):
+    min_volume = MoneyAmountField(currency_field=None, read_only=True)
+
     class Meta:
         model = CommissionTier
         fields = ["id", "name", "rate", "min_volume"]
@@ -20,7 +20,7 @@ class CommissionTierSerializer(serializers.ModelSerializer):
 class CommissionDealSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     company_name = serializers.CharField(source="lead.company_name")
-    value = serializers.DecimalField(**MONEY)
+    value = MoneyAmountField()
     currency = serializers.CharField()
     status = serializers.CharField()
     closed_at = serializers.DateTimeField()
@@ -33,6 +33,8 @@ class CommissionSerializer(serializers.ModelSerializer):
     tier = serializers.CharField(source="tier_name", read_only=True)
     reverses = serializers.IntegerField(source="reverses_id", read_only=True, allow_null=True)
     payout = serializers.IntegerField(source="payout_id", read_only=True, allow_null=True)
+    base_amount = MoneyAmountField(read_only=True)
+    amount = MoneyAmountField(read_only=True)
 
     class Meta:
         model = Commission
@@ -59,40 +61,44 @@ class CommissionSerializer(serializers.ModelSerializer):
 
 
 class CommissionCalculateRequestSerializer(serializers.Serializer):
-    deal_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
-    currency = CurrencyCodeField()
+    deal_value = MoneyAmountField(max_digits=15, min_value=Decimal("0.001"))
+    currency = MoneyCurrencyField()
     agent_id = ObjectIdField(required=False, help_text="Admins: whose tier to use")
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refuse_finer_than_minor_unit(attrs, amount="deal_value")
+        return attrs
 
 
 class CommissionCalculateResponseSerializer(serializers.Serializer):
     agent_id = serializers.IntegerField()
     tier = serializers.CharField()
     rate = serializers.DecimalField(max_digits=5, decimal_places=2)
-    deal_value = serializers.DecimalField(**MONEY)
-    commission = serializers.DecimalField(**MONEY)
+    deal_value = MoneyAmountField()
+    commission = MoneyAmountField()
     currency = serializers.CharField()
-    volume = serializers.DecimalField(**MONEY, help_text="Trailing converted value in the base currency")
+    volume = MoneyAmountField(currency_field=None, help_text="Trailing converted value in the base currency")
     base_currency = serializers.CharField()
 
 
 class CommissionTotalsSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    pending = serializers.DecimalField(**MONEY)
-    approved = serializers.DecimalField(**MONEY)
-    paid = serializers.DecimalField(**MONEY)
-    unpaid = serializers.DecimalField(**MONEY)
+    pending = MoneyAmountField()
+    approved = MoneyAmountField()
+    paid = MoneyAmountField()
+    unpaid = MoneyAmountField()
 
 
 class CommissionDashboardSerializer(serializers.Serializer):
     tier = serializers.CharField()
     rate = serializers.DecimalField(max_digits=5, decimal_places=2)
-    volume = serializers.DecimalField(**MONEY)
+    volume = MoneyAmountField(currency_field=None)
     base_currency = serializers.CharField()
     window_days = serializers.IntegerField()
     next_tier = serializers.CharField(allow_null=True)
     next_tier_rate = serializers.DecimalField(max_digits=5, decimal_places=2, allow_null=True)
-    next_tier_min_volume = serializers.DecimalField(**MONEY, allow_null=True)
-    remaining_to_next_tier = serializers.DecimalField(**MONEY, allow_null=True)
+    next_tier_min_volume = MoneyAmountField(currency_field=None, allow_null=True)
+    remaining_to_next_tier = MoneyAmountField(currency_field=None, allow_null=True)
     progress_percent = serializers.DecimalField(max_digits=5, decimal_places=2)
     totals = CommissionTotalsSerializer(many=True)
     has_payout_account = serializers.BooleanField()
@@ -107,7 +113,7 @@ class CommissionLeaderboardEntrySerializer(serializers.Serializer):
     rank = serializers.IntegerField()
     agent_id = serializers.IntegerField()
     name = serializers.CharField()
-    earnings = serializers.DecimalField(**MONEY)
+    earnings = MoneyAmountField(currency_field=None)
     deals = serializers.IntegerField()
     is_me = serializers.BooleanField()
 
@@ -127,7 +133,7 @@ class CommissionAnalyticsQuerySerializer(serializers.Serializer):
 
 class CommissionMonthEarningsSerializer(serializers.Serializer):
     month = serializers.CharField(help_text="YYYY-MM (UTC)")
-    earnings = serializers.DecimalField(**MONEY)
+    earnings = MoneyAmountField(currency_field=None)
 
 
 class CommissionAnalyticsSerializer(serializers.Serializer):
@@ -138,8 +144,8 @@ class CommissionAnalyticsSerializer(serializers.Serializer):
     deals_reversed = serializers.IntegerField()
     conversion_rate = serializers.DecimalField(max_digits=6, decimal_places=2, help_text="Percent of leads won")
     commissions = serializers.IntegerField()
-    average_commission = serializers.DecimalField(**MONEY)
-    total_earnings = serializers.DecimalField(**MONEY)
+    average_commission = MoneyAmountField(currency_field=None)
+    total_earnings = MoneyAmountField(currency_field=None)
 
 
 class CommissionApproveRequestSerializer(serializers.Serializer):
@@ -166,7 +172,7 @@ class CommissionPayoutLineSerializer(serializers.Serializer):
     payout_id = serializers.IntegerField(required=False)
     agent_id = serializers.IntegerField()
     agent = serializers.CharField(required=False)
-    amount = serializers.DecimalField(**MONEY)
+    amount = MoneyAmountField()
     currency = serializers.CharField()
     commission_ids = serializers.ListField(child=serializers.IntegerField())
     idempotency_key = serializers.CharField(required=False)

@@ -1,7 +1,12 @@
+from decimal import Decimal
+from typing import Any
+
 import pgtrigger
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+
+from foodxchange.money import MONEY_DECIMAL_PLACES
 
 
 class AuditLog(models.Model):
@@ -126,3 +131,62 @@ class FxRate(models.Model):
         self.currency = (self.currency or "").upper()
         if not is_currency(self.currency):
             raise ValidationError({"currency": f"{self.currency!r} is not an ISO 4217 currency in use."})
+
+
+class MoneyField(models.DecimalField):
+    """A money amount, stored rounded half up to the minor unit of its row's currency
+    (JPY 0, USD 2, KWD 3): the one place amounts are rounded when stored.
+
+    ``currency_field`` names the row's currency column; ``None`` means the amount is in
+    the base currency (``BASE_CURRENCY``). The column holds ``MONEY_DECIMAL_PLACES``
+    decimals, so every currency's minor unit fits."""
+
+    def __init__(self, *args: Any, currency_field: str | None = "currency", **kwargs: Any) -> None:
+        self.currency_field = currency_field
+        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> Any:
+        name, path, args, kwargs = super().deconstruct()
+        if self.currency_field != "currency":
+            kwargs["currency_field"] = self.currency_field
+        return name, path, args, kwargs
+
+    def contribute_to_class(self, cls: Any, name: str, private_only: bool = False) -> None:
+        super().contribute_to_class(cls, name, private_only=private_only)
+        if not cls._meta.abstract:
+            models.signals.post_init.connect(self._read_at_minor_unit, sender=cls, weak=False)
+
+    def _read_at_minor_unit(self, sender: Any, instance: models.Model, **kwargs: Any) -> None:
+        """A value read back from the column carries all its decimals (50.000 USD): show
+        it at its currency's minor unit (50.00) when that loses nothing. A value stored
+        before rounding (61.73 JPY) stays as it is, so checks still see it."""
+        value = instance.__dict__.get(self.attname)
+        if not isinstance(value, Decimal):
+            return
+        if self.currency_field is not None and self.currency_field not in instance.__dict__:
+            return  # deferred: reading it would cost a query
+        from foodxchange.money import round_money
+
+        rounded = round_money(value, self.currency_of(instance))
+        if rounded == value:
+            instance.__dict__[self.attname] = rounded
+
+    def currency_of(self, instance: models.Model) -> str:
+        from foodxchange.money import base_currency
+
+        if self.currency_field is None:
+            return base_currency()
+        return str(getattr(instance, self.currency_field, "") or base_currency())
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        from foodxchange.money import round_money
+
+        value = getattr(model_instance, self.attname)
+        if value is None:
+            return None
+        if isinstance(value, float):
+            raise TypeError("Money must be a Decimal, never a float.")
+        rounded = round_money(self.to_python(value), self.currency_of(model_instance))
+        setattr(model_instance, self.attname, rounded)
+        return rounded

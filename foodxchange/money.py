@@ -18,6 +18,9 @@ from django.conf import settings
 from django.utils import timezone
 
 HUNDRED = Decimal("100")
+# The most decimals any currency in active use has (KWD, BHD, JOD, OMR, TND, LYD: 3):
+# a money column with fewer cannot store those currencies' minor unit.
+MONEY_DECIMAL_PLACES = 3
 
 
 @cache

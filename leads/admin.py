@@ -420,8 +420,41 @@ class NurtureStepInline(admin.TabularInline):
     ordering = ["position"]
 
 
+class ConfigAdmin(SupportAdmin):
+    """Messaging configuration: saves and deletes go through the services (validated,
+    audit-logged); a refused delete is shown as an error, never a half-done one."""
+
+    def _delete(self, request, obj) -> None:
+        raise NotImplementedError
+
+    def delete_model(self, request, obj):
+        self._delete(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        for obj in queryset:
+            try:
+                self._delete(request, obj)
+            except DomainError as exc:
+                self.message_user(request, f"{obj}: {message_of(exc)}", messages.ERROR)
+
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except DomainError as exc:  # refused by the service: nothing was saved
+            self.message_user(request, message_of(exc), messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:
+            self.message_user(request, message_of(exc), messages.ERROR)
+            opts = self.model._meta
+            return HttpResponseRedirect(reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist"))
+
+
 @admin.register(NurtureSequence)
-class NurtureSequenceAdmin(SupportAdmin):
+class NurtureSequenceAdmin(ConfigAdmin):
     list_display = ["name", "is_active", "is_default", "statuses", "step_count"]
     list_filter = ["is_active", "is_default"]
     search_fields = ["name"]
@@ -431,12 +464,37 @@ class NurtureSequenceAdmin(SupportAdmin):
     def step_count(self, sequence: NurtureSequence) -> int:
         return sequence.steps.count()
 
+    def save_model(self, request, obj, form, change):
+        pass  # saved with its steps in save_related, in one service call
+
+    def save_related(self, request, form, formsets, change):
+        steps: list[NurtureStep] = []
+        removed: list[NurtureStep] = []
+        for formset in formsets:
+            if formset.model is NurtureStep:
+                formset.save(commit=False)
+                removed = list(formset.deleted_objects)
+                kept = [f.instance for f in formset.initial_forms if f not in formset.deleted_forms]
+                steps = kept + list(formset.new_objects)
+        services.save_nurture_sequence(
+            sequence=form.instance, steps=steps, removed=removed, actor=request.user, request=request
+        )
+
+    def _delete(self, request, obj) -> None:
+        services.delete_nurture_sequence(sequence=obj, actor=request.user, request=request)
+
 
 @admin.register(MessageTemplate)
-class MessageTemplateAdmin(SupportAdmin):
+class MessageTemplateAdmin(ConfigAdmin):
     list_display = ["name", "language", "is_active", "content_sid", "updated_at"]
     list_filter = ["is_active", "language"]
     search_fields = ["name", "body"]
+
+    def save_model(self, request, obj, form, change):
+        services.save_message_template(template=obj, actor=request.user, request=request)
+
+    def _delete(self, request, obj) -> None:
+        services.delete_message_template(template=obj, actor=request.user, request=request)
 
 
 @admin.register(WhatsAppMessage)

@@ -11,7 +11,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 
 from foodxchange.errors import InvalidInput
-from foodxchange.money import is_currency
+from foodxchange.money import MONEY_DECIMAL_PLACES, is_currency
 from leads import validators
 from leads.models import Lead
 
@@ -95,8 +95,10 @@ def clean_lead_input(data: dict[str, Any]) -> dict[str, Any]:
         else:
             if value < 0:
                 errors["estimated_value"] = ["Ensure this value is greater than or equal to 0."]
-            elif value != value.quantize(Decimal("0.01")) or abs(value) >= Decimal("1e12"):
-                errors["estimated_value"] = ["Use at most 12 digits before and 2 after the decimal point."]
+            elif value != value.quantize(Decimal(1).scaleb(-MONEY_DECIMAL_PLACES)) or abs(value) >= Decimal("1e12"):
+                errors["estimated_value"] = [
+                    f"Use at most 12 digits before and {MONEY_DECIMAL_PLACES} after the decimal point."
+                ]
             else:
                 cleaned["estimated_value"] = value
     currency = str(data.get("currency", "") or "USD").strip().upper()

@@ -6,6 +6,8 @@ from django.db import models
 from django.db.models.functions import Lower
 from phonenumber_field.modelfields import PhoneNumberField
 
+from foodxchange.models import MoneyField
+
 
 class LeadQuerySet(models.QuerySet):
     def alive(self) -> "LeadQuerySet":
@@ -44,9 +46,7 @@ class Lead(models.Model):
     specialization = models.ForeignKey(
         "experts.Specialization", null=True, blank=True, on_delete=models.SET_NULL, related_name="leads"
     )
-    estimated_value = models.DecimalField(
-        max_digits=14, decimal_places=2, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))]
-    )
+    estimated_value = MoneyField(max_digits=15, null=True, blank=True, validators=[MinValueValidator(Decimal("0"))])
     currency = models.CharField(max_length=3, default="USD")
     notes = models.TextField(blank=True)
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)

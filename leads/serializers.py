@@ -6,7 +6,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from experts.models import Specialization
-from foodxchange.api.fields import ObjectIdField, currency_code
+from foodxchange.api.fields import MoneyAmountField, MoneyCurrencyField, ObjectIdField, refuse_finer_than_minor_unit
 from leads import validators
 from leads.inputs import finish_lead_input
 from leads.models import Lead, LeadEvent, LeadNote, MessageTemplate, WhatsAppMessage
@@ -33,10 +33,10 @@ class LeadInputSerializer(serializers.Serializer):
     specialization = serializers.PrimaryKeyRelatedField(
         queryset=Specialization.objects.filter(is_active=True), required=False, allow_null=True, default=None
     )
-    estimated_value = serializers.DecimalField(
-        max_digits=14, decimal_places=2, min_value=Decimal("0"), required=False, allow_null=True, default=None
+    estimated_value = MoneyAmountField(
+        max_digits=15, min_value=Decimal("0"), required=False, allow_null=True, default=None
     )
-    currency = serializers.CharField(required=False, default="USD", max_length=3)
+    currency = MoneyCurrencyField(required=False, default="USD")
     notes = serializers.CharField(required=False, allow_blank=True, default="")
     whatsapp_opt_in = serializers.BooleanField(required=False, default=False)
 
@@ -57,9 +57,6 @@ class LeadInputSerializer(serializers.Serializer):
         except DjangoValidationError as exc:
             raise serializers.ValidationError(exc.messages)
         return value
-
-    def validate_currency(self, value: str) -> str:
-        return currency_code(value)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
         errors = finish_lead_input(attrs, lead=self.instance)
@@ -101,6 +98,7 @@ class LeadSerializer(serializers.ModelSerializer):
     score_breakdown = serializers.SerializerMethodField()
     whatsapp_opted_out = serializers.SerializerMethodField()
     deal_id = serializers.SerializerMethodField()
+    estimated_value = MoneyAmountField(read_only=True, allow_null=True)
 
     class Meta:
         model = Lead
@@ -158,11 +156,12 @@ class AssignSerializer(serializers.Serializer):
 
 
 class ConvertSerializer(serializers.Serializer):
-    deal_value = serializers.DecimalField(max_digits=14, decimal_places=2, min_value=Decimal("0.01"))
-    currency = serializers.CharField(max_length=3, required=False)
+    deal_value = MoneyAmountField(max_digits=15, min_value=Decimal("0.001"))
+    currency = MoneyCurrencyField(required=False)
 
-    def validate_currency(self, value: str) -> str:
-        return currency_code(value)
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        refuse_finer_than_minor_unit(attrs, amount="deal_value")
+        return attrs
 
 
 class DealSerializer(serializers.Serializer):
@@ -171,7 +170,7 @@ class DealSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     lead = serializers.IntegerField(source="lead_id")
     agent = serializers.IntegerField(source="agent_id", allow_null=True)
-    value = serializers.DecimalField(max_digits=14, decimal_places=2)
+    value = MoneyAmountField()
     currency = serializers.CharField()
     status = serializers.CharField()
     closed_at = serializers.DateTimeField()
@@ -181,7 +180,7 @@ class CommissionSummarySerializer(serializers.Serializer):
     """Whatever the commissions ledger returned for the deal, read defensively."""
 
     id = serializers.IntegerField()
-    amount = serializers.DecimalField(max_digits=None, decimal_places=None)
+    amount = MoneyAmountField()
     currency = serializers.CharField()
     rate = serializers.DecimalField(max_digits=None, decimal_places=None, allow_null=True)
     status = serializers.CharField()
@@ -189,8 +188,8 @@ class CommissionSummarySerializer(serializers.Serializer):
     def to_representation(self, instance: Any) -> dict[str, Any]:
         data = {}
         for name, field in self.fields.items():
-            value = getattr(instance, name, None)
-            data[name] = None if value is None else field.to_representation(value)
+            present = getattr(instance, name, None) is not None
+            data[name] = field.to_representation(field.get_attribute(instance)) if present else None
         return data
 
 
@@ -284,7 +283,7 @@ class ImportResultSerializer(serializers.Serializer):
 
 class AmountSerializer(serializers.Serializer):
     currency = serializers.CharField()
-    amount = serializers.DecimalField(max_digits=16, decimal_places=2)
+    amount = MoneyAmountField()
     leads = serializers.IntegerField(required=False)
     deals = serializers.IntegerField(required=False)
 

@@ -5,7 +5,6 @@ from decimal import Decimal
 from importlib import import_module
 
 import pytest
-from django.apps import apps as django_apps
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -78,35 +77,57 @@ def test_a_database_migrated_before_the_move_keeps_its_deals_and_commissions():
     assert moved.lead.deal == moved
 
 
+def _legacy_apps():
+    """The models as migration 0006 saw them: plain decimals, no rounding when stored,
+    so rows can be written the way code before it wrote them."""
+    return MigrationExecutor(connection).loader.project_state(("commissions", "0006_round_to_minor_units")).apps
+
+
 def _correct_minor_units():
     migration = import_module("commissions.migrations.0006_round_to_minor_units")
-    migration.correct(django_apps, None)
+    migration.correct(_legacy_apps(), None)
 
 
 def _jpy_row(agent, *, amount="61.73", base="1234.50", status="pending", payout=None):
     deal = make_deal(agent=agent, value=base, currency="JPY")
-    return Commission.objects.create(
-        agent=agent,
-        deal=deal,
-        tier_name="Bronze",
-        rate=Decimal("5.00"),
-        base_amount=Decimal(base),
-        amount=Decimal(amount),
-        currency="JPY",
-        status=status,
-        payout=payout,
-        paid_at=deal.closed_at if status == "paid" else None,
+    row = (
+        _legacy_apps()
+        .get_model("commissions", "Commission")
+        .objects.create(
+            agent_id=agent.pk,
+            deal_id=deal.pk,
+            tier_name="Bronze",
+            rate=Decimal("5.00"),
+            base_amount=Decimal(base),
+            amount=Decimal(amount),
+            currency="JPY",
+            status=status,
+            payout_id=payout.pk if payout else None,
+            paid_at=deal.closed_at if status == "paid" else None,
+        )
     )
+    return Commission.objects.get(pk=row.pk)
 
 
 @pytest.mark.django_db
 def test_jpy_rows_stored_with_cents_are_fixed_by_reversal_and_reissue_never_an_edit(capsys):
     agent = UserFactory(role="agent")
     pending = _jpy_row(agent)
-    payout = Payout.objects.create(
-        agent=agent, amount=Decimal("20.40"), currency="JPY", stripe_account_id="acct_x", status="paid"
+    legacy_payout = (
+        _legacy_apps()
+        .get_model("commissions", "Payout")
+        .objects.create(
+            agent_id=agent.pk,
+            amount=Decimal("20.40"),
+            currency="JPY",
+            stripe_account_id="acct_x",
+            status="paid",
+            idempotency_key="fx-commission-payout-legacy",
+        )
     )
+    payout = Payout.objects.get(pk=legacy_payout.pk)
     paid = _jpy_row(agent, amount="20.40", base="408.00", status="paid", payout=payout)
+    assert (pending.amount, paid.amount) == (Decimal("61.73"), Decimal("20.40"))  # as stored before rounding
     with pytest.raises(CommandError, match="problem"):
         call_command("verify_commission_ledger")
     assert "was never corrected" in capsys.readouterr().err

@@ -1,12 +1,16 @@
 """Serializer validation shared by every app."""
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from decimal import Decimal
 from typing import Any
 
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
 from foodxchange.codes import CURRENCY_CODES
+from foodxchange.money import MONEY_DECIMAL_PLACES, base_currency, is_currency, minor_unit, round_money
 
 
 def currency_code(value: str) -> str:
@@ -26,6 +30,80 @@ class CurrencyCodeField(serializers.CharField):
 
     def to_internal_value(self, data) -> str:
         return currency_code(super().to_internal_value(data))
+
+
+class MoneyCurrencyField(serializers.CharField):
+    """Any ISO 4217 currency in active use (KWD and JPY included), upper-cased: what a
+    deal or a commission may be in."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 3)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data) -> str:
+        value = super().to_internal_value(data).strip().upper()
+        if not is_currency(value):
+            raise serializers.ValidationError(f"{value!r} is not an ISO 4217 currency in use.", code="invalid")
+        return value
+
+
+class MoneyAmountField(serializers.DecimalField):
+    """A money amount. In: up to ``MONEY_DECIMAL_PLACES`` decimals (storage rounds it to
+    the currency). Out: a string with exactly its currency's minor unit (JPY "1235",
+    USD "16.67", KWD "61.728"), the currency read from ``currency_field`` of the same
+    object (``None``: the base currency)."""
+
+    def __init__(self, *, currency_field: str | None = "currency", **kwargs: Any) -> None:
+        self.currency_field = currency_field
+        kwargs.setdefault("max_digits", 18)
+        kwargs.setdefault("decimal_places", MONEY_DECIMAL_PLACES)
+        super().__init__(**kwargs)
+
+    def to_internal_value(self, data: Any) -> Decimal:
+        value = super().to_internal_value(data)  # digits, decimals and bounds checked
+        # Keep the decimals the client sent ("1500.50", not "1500.500"): storage rounds
+        # to the currency, and history shows what was asked for.
+        if isinstance(data, str | int | Decimal):
+            sent = Decimal(str(data).strip())
+            if sent == value and sent.as_tuple().exponent in range(-MONEY_DECIMAL_PLACES, 1):
+                return sent
+        return value
+
+    def get_attribute(self, instance: Any) -> Any:
+        value = super().get_attribute(instance)
+        if value is None or self.currency_field is None:
+            return value
+        currency = (
+            instance.get(self.currency_field)
+            if isinstance(instance, Mapping)
+            else getattr(instance, self.currency_field, None)
+        )
+        return _Money(value, currency)
+
+    def to_representation(self, value: Any) -> Any:
+        if value is None:
+            return None
+        amount, currency = (value.amount, value.currency) if isinstance(value, _Money) else (value, None)
+        return str(round_money(Decimal(str(amount)), currency or base_currency()))
+
+
+def refuse_finer_than_minor_unit(attrs: dict[str, Any], *, amount: str, currency: str = "currency") -> None:
+    """A serializer's ``validate`` step: an amount with more decimals than its currency
+    has (1.005 USD, 10.5 JPY) is a 400 on ``amount``, never rounded silently."""
+    value, code = attrs.get(amount), attrs.get(currency)
+    if value is None or not code:
+        return
+    if round_money(value, code) != value:
+        places = minor_unit(code)
+        raise serializers.ValidationError(
+            {amount: [f"{code} amounts have {places} decimal{'s' if places != 1 else ''} at most."]}, code="invalid"
+        )
+
+
+@dataclass(frozen=True)
+class _Money:
+    amount: Any
+    currency: str | None
 
 
 # Primary keys are 64-bit: a larger number can match nothing and would overflow the driver.

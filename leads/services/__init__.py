@@ -1,5 +1,11 @@
 """Every write of the leads module. Views, tasks, commands and the admin call these."""
 
+from leads.services.config import (
+    delete_message_template,
+    delete_nurture_sequence,
+    save_message_template,
+    save_nurture_sequence,
+)
 from leads.services.csv_import import ImportResult, LeadImportError, import_leads_csv
 from leads.services.messaging import (
     apply_status_callback,
@@ -36,6 +42,8 @@ __all__ = [
     "convert_lead",
     "create_lead",
     "delete_lead",
+    "delete_message_template",
+    "delete_nurture_sequence",
     "deliver_message",
     "import_leads_csv",
     "is_agent",
@@ -45,6 +53,8 @@ __all__ = [
     "record_event",
     "record_inbound",
     "run_nurturing",
+    "save_message_template",
+    "save_nurture_sequence",
     "set_nurture_sequence",
     "update_lead",
     "validate_transition",
