@@ -23,7 +23,7 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
@@ -143,13 +143,19 @@ def _apply(
     data: dict[str, Any] | None = None,
     mutate: Callable[[Consultation], dict[str, Any] | None] | None = None,
     request: Any = None,
+    locked: Consultation | None = None,
 ) -> Consultation:
-    """Runs transition ``name`` on a locked row; call inside ``transaction.atomic``."""
+    """Runs transition ``name`` on a locked row; call inside ``transaction.atomic``.
+    ``locked``: the row already locked in this transaction (with expert and client)."""
     transition = lifecycle.TRANSITIONS[name]
     if actor_role not in transition.actors:
         raise PermissionDenied(f"'{name}' is not allowed for {actor_role}.")
-    consultation = (
-        Consultation.objects.select_for_update().select_related("expert__user", "client").get(pk=consultation_id)
+    # Only the consultation row is locked (``of``): locking the joined expert and users
+    # too would serialize every booking of one expert or one client.
+    consultation = locked or (
+        Consultation.objects.select_for_update(of=("self",))
+        .select_related("expert__user", "client")
+        .get(pk=consultation_id)
     )
     if consultation.status not in transition.sources:
         raise Conflict(
@@ -293,8 +299,8 @@ def book_consultation(*, client: Any, booking: BookingRequest, idempotency_key: 
         with transaction.atomic():
             # On SQLite the transaction holds the write lock from its start (IMMEDIATE):
             # this check and the insert are serialized. On PostgreSQL the exclusion
-            # constraint decides between racing inserts.
-            if _overlapping(expert.pk, start, end):
+            # constraint alone decides between racing inserts (no query spent here).
+            if connection.vendor != "postgresql" and _overlapping(expert.pk, start, end):
                 raise _slot_taken()
             consultation = Consultation.objects.create(
                 expert=expert,
@@ -406,7 +412,11 @@ def payment_succeeded(*, intent_id: str, charge_id: str = "") -> Consultation | 
         payment = Payment.objects.select_for_update().filter(intent_id=intent_id).first()
         if payment is None:
             return None
-        consultation = Consultation.objects.select_for_update().get(pk=payment.consultation_id)
+        consultation = (
+            Consultation.objects.select_for_update(of=("self",))
+            .select_related("expert__user", "client")
+            .get(pk=payment.consultation_id)
+        )
         if payment.status == Payment.Status.SUCCEEDED:
             if charge_id and not payment.charge_id:
                 Payment.objects.filter(pk=payment.pk).update(charge_id=charge_id)
@@ -417,7 +427,12 @@ def payment_succeeded(*, intent_id: str, charge_id: str = "") -> Consultation | 
         payment.failure_message = ""
         payment.save()
         _ledger(consultation, LedgerEntry.Kind.CHARGE, payment.amount, f"{payment.idempotency_key}:ledger", intent_id)
-        issue_invoice(consultation=consultation)
+        # The invoice takes its number in a short transaction of its own after this one
+        # commits: the year's counter row is one lock for every booking, so it must not
+        # be held while the payment's transition, audit and notifications are written.
+        # A lost call is caught up by the due jobs (``issue_missing_invoices``).
+        paid_id = consultation.pk
+        transaction.on_commit(lambda: _issue_invoice_after_commit(paid_id), robust=True)
         respond_by = min(timezone.now() + hours(settings.EXPERT_RESPONSE_HOURS), consultation.start)
 
         def open_request(c: Consultation) -> dict[str, Any]:
@@ -426,7 +441,9 @@ def payment_succeeded(*, intent_id: str, charge_id: str = "") -> Consultation | 
             return {"respond_by": respond_by}
 
         if consultation.status == S.PENDING_PAYMENT:
-            return _apply(consultation.pk, "pay", actor=None, actor_role="system", mutate=open_request)
+            return _apply(
+                consultation.pk, "pay", actor=None, actor_role="system", mutate=open_request, locked=consultation
+            )
         if consultation.status == S.EXPIRED and consultation.start > timezone.now():
             try:
                 with transaction.atomic():
@@ -915,7 +932,7 @@ def send_reminders() -> int:
     upcoming = Consultation.objects.filter(status=S.CONFIRMED, start__gt=now, start__lte=now + hours(marks[0]))
     for pk in list(upcoming.values_list("pk", flat=True)):
         with transaction.atomic():
-            c = Consultation.objects.select_for_update().select_related("client", "expert__user").get(pk=pk)
+            c = Consultation.objects.select_for_update(of=("self",)).select_related("client", "expert__user").get(pk=pk)
             if c.status != S.CONFIRMED:
                 continue
             due = [m for m in marks if c.start - hours(m) <= now and f"{m:g}" not in c.reminders_sent]
@@ -964,7 +981,12 @@ def retry_pending_money() -> dict[str, int]:
     ):
         execute_refund(refund_id=rid)
         refunds += 1
-    return {"charges": charges, "refunds": refunds, "transfers": pay_waiting_transfers()}
+    return {
+        "charges": charges,
+        "refunds": refunds,
+        "transfers": pay_waiting_transfers(),
+        "invoices": issue_missing_invoices(),
+    }
 
 
 def run_due() -> dict[str, Any]:
@@ -1038,45 +1060,74 @@ def delete_review(*, review_id: int, actor: Any, request: Any = None) -> None:
 # --- invoices --------------------------------------------------------------------------------
 def issue_invoice(*, consultation: Consultation) -> Invoice:
     """The invoice of the charge, numbered without gaps per year: the counter row is
-    locked in the same transaction as the payment, so a rollback gives the number back."""
+    locked and the invoice written in one transaction, so a rollback gives the number
+    back. Everything else is read before the lock, which is then held for two short
+    statements: the counter is shared by every booking of the year."""
     existing = Invoice.objects.filter(consultation=consultation).first()
     if existing is not None:
         return existing
     issued = timezone.now()
-    with transaction.atomic():
-        InvoiceCounter.objects.get_or_create(year=issued.year)
-        counter = InvoiceCounter.objects.select_for_update().get(year=issued.year)
-        counter.last_number += 1
-        counter.save(update_fields=["last_number"])
-        expert = consultation.expert
-        client = consultation.client
-        price = str(round_money(consultation.price, consultation.currency))
-        return Invoice.objects.create(
-            consultation=consultation,
-            year=issued.year,
-            sequence=counter.last_number,
-            number=f"{settings.INVOICE_NUMBER_PREFIX}-{issued.year}-{counter.last_number:06d}",
-            currency=consultation.currency,
-            total=consultation.price,
-            platform_fee=consultation.platform_fee,
-            seller={
-                "name": settings.INVOICE_SELLER_NAME,
-                "on_behalf_of": expert.display_name or str(expert),
-                "expert_id": expert.pk,
-                "country": expert.country,
-            },
-            buyer={"name": client.get_full_name() or client.email, "email": client.email, "user_id": client.pk},
-            lines=[
-                {
-                    "description": f"{consultation.service_title} ({consultation.duration_minutes} min, "
-                    f"{consultation.start:%Y-%m-%d %H:%M} UTC)",
-                    "quantity": 1,
-                    "unit_price": price,
-                    "amount": price,
-                }
-            ],
-            issued_at=issued,
-        )
+    expert = consultation.expert
+    client = consultation.client
+    price = str(round_money(consultation.price, consultation.currency))
+    fields = {
+        "consultation": consultation,
+        "year": issued.year,
+        "currency": consultation.currency,
+        "total": consultation.price,
+        "platform_fee": consultation.platform_fee,
+        "seller": {
+            "name": settings.INVOICE_SELLER_NAME,
+            "on_behalf_of": expert.display_name or str(expert),
+            "expert_id": expert.pk,
+            "country": expert.country,
+        },
+        "buyer": {"name": client.get_full_name() or client.email, "email": client.email, "user_id": client.pk},
+        "lines": [
+            {
+                "description": f"{consultation.service_title} ({consultation.duration_minutes} min, "
+                f"{consultation.start:%Y-%m-%d %H:%M} UTC)",
+                "quantity": 1,
+                "unit_price": price,
+                "amount": price,
+            }
+        ],
+        "issued_at": issued,
+    }
+    InvoiceCounter.objects.get_or_create(year=issued.year)
+    try:
+        with transaction.atomic():
+            counter = InvoiceCounter.objects.select_for_update().get(year=issued.year)
+            counter.last_number += 1
+            counter.save(update_fields=["last_number"])
+            number = f"{settings.INVOICE_NUMBER_PREFIX}-{issued.year}-{counter.last_number:06d}"
+            return Invoice.objects.create(sequence=counter.last_number, number=number, **fields)
+    except IntegrityError:
+        # Issued meanwhile by a concurrent call: its number stands, ours was rolled back.
+        existing = Invoice.objects.filter(consultation=consultation).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _issue_invoice_after_commit(consultation_id: int) -> None:
+    consultation = Consultation.objects.select_related("expert__user", "client").get(pk=consultation_id)
+    issue_invoice(consultation=consultation)
+
+
+def issue_missing_invoices() -> int:
+    """Invoices for succeeded charges whose invoice step was lost (a crash after the
+    payment committed)."""
+    missing = Payment.objects.filter(
+        status=Payment.Status.SUCCEEDED,
+        consultation__invoice__isnull=True,
+        paid_at__lte=timezone.now() - timedelta(seconds=30),
+    ).values_list("consultation_id", flat=True)
+    issued = 0
+    for cid in list(missing):
+        _issue_invoice_after_commit(cid)
+        issued += 1
+    return issued
 
 
 # --- calendar --------------------------------------------------------------------------------
