@@ -860,32 +860,60 @@ def resolve(
     return consultation
 
 
-def staff_refund(*, consultation_id: int, actor: Any, amount: Decimal, note: str, request: Any = None) -> Refund:
-    """A goodwill refund decided by finance staff, capped at what remains refundable."""
+def refundable_amount(consultation: Consultation) -> Decimal:
+    """What can still go back to the client: paid minus refunded (pending included)."""
+    return paid_amount(consultation) - refunded_amount(consultation)
+
+
+def staff_refund(
+    *,
+    consultation_id: int,
+    actor: Any,
+    amount: Decimal,
+    note: str,
+    idempotency_key: str | None = None,
+    request: Any = None,
+) -> Refund:
+    """A goodwill refund decided by finance staff, capped at what remains refundable.
+    ``idempotency_key`` (e.g. the token of the admin form) makes a resubmission return
+    the first refund instead of refunding twice."""
     from foodxchange.api.permissions import has_staff_area
 
     if not has_staff_area(actor, "finance"):
         raise PermissionDenied("Refunds need the staff permission 'finance'.")
+    if not note.strip():
+        raise InvalidInput("Explain the refund.", field="note")
+    token = (idempotency_key or "").strip()[:80]
     with transaction.atomic():
-        consultation = Consultation.objects.select_for_update().get(pk=consultation_id)
+        consultation = Consultation.objects.select_for_update().filter(pk=consultation_id).first()
+        if consultation is None:
+            raise NotFound("No such consultation.")
+        if token:
+            key = f"consultation-{consultation.reference}-refund-staff-{token}"
+            existing = Refund.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                return existing
+        else:
+            key = f"consultation-{consultation.reference}-refund-staff-{consultation.refunds.count() + 1}"
         amount = round_money(amount, consultation.currency)
-        room = paid_amount(consultation) - refunded_amount(consultation)
+        paid = paid_amount(consultation)
+        room = paid - refunded_amount(consultation)
         if not ZERO < amount <= room:
             raise InvalidInput(f"Between 0 and {room} {consultation.currency}.", field="amount")
-        count = consultation.refunds.count()
         refund = Refund.objects.create(
             consultation=consultation,
             amount=amount,
             currency=consultation.currency,
             reason="staff",
-            idempotency_key=f"consultation-{consultation.reference}-refund-staff-{count + 1}",
+            idempotency_key=key,
             created_by=actor,
         )
         record_audit(
             actor=actor,
             action="consultation.refund",
             target=consultation,
-            after={"amount": str(amount), "note": note},
+            before={"paid": str(paid), "refunded": str(paid - room)},
+            after={"amount": str(amount), "currency": consultation.currency, "note": note},
             request=request,
         )
         transaction.on_commit(lambda: execute_refund(refund_id=refund.pk))
