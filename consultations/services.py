@@ -24,7 +24,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
-from django.db.models import Count, Q, Sum
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from compliance.services import events as compliance_events
@@ -353,8 +353,6 @@ def book_consultation(*, client: Any, booking: BookingRequest, idempotency_key: 
 def _ledger(consultation: Consultation, kind: str, amount: Decimal, key: str, external_id: str = "") -> None:
     """Appends one ledger row; a repeated key is the same movement and adds nothing."""
     amount = round_money(amount, consultation.currency)
-    if LedgerEntry.objects.filter(idempotency_key=key).exists():
-        return
     try:
         with transaction.atomic():
             LedgerEntry.objects.create(
@@ -394,10 +392,7 @@ def collect_payment(*, consultation_id: int) -> Payment | None:
         )
         payment.refresh_from_db()
         return payment
-    with transaction.atomic():
-        Payment.objects.filter(pk=payment.pk, intent_id="").update(
-            intent_id=charge.id, client_secret=charge.client_secret
-        )
+    Payment.objects.filter(pk=payment.pk, intent_id="").update(intent_id=charge.id, client_secret=charge.client_secret)
     if charge.status == "succeeded":
         payment_succeeded(intent_id=charge.id, charge_id=charge.charge_id)
     elif charge.status == "failed":
@@ -431,8 +426,8 @@ def payment_succeeded(*, intent_id: str, charge_id: str = "") -> Consultation | 
         # commits: the year's counter row is one lock for every booking, so it must not
         # be held while the payment's transition, audit and notifications are written.
         # A lost call is caught up by the due jobs (``issue_missing_invoices``).
-        paid_id = consultation.pk
-        transaction.on_commit(lambda: _issue_invoice_after_commit(paid_id), robust=True)
+        paid = consultation
+        transaction.on_commit(lambda: issue_invoice(consultation=paid), robust=True)
         respond_by = min(timezone.now() + hours(settings.EXPERT_RESPONSE_HOURS), consultation.start)
 
         def open_request(c: Consultation) -> dict[str, Any]:
@@ -1122,14 +1117,16 @@ def issue_invoice(*, consultation: Consultation) -> Invoice:
         ],
         "issued_at": issued,
     }
-    InvoiceCounter.objects.get_or_create(year=issued.year)
+    counter = InvoiceCounter.objects.filter(year=issued.year)
     try:
         with transaction.atomic():
-            counter = InvoiceCounter.objects.select_for_update().get(year=issued.year)
-            counter.last_number += 1
-            counter.save(update_fields=["last_number"])
-            number = f"{settings.INVOICE_NUMBER_PREFIX}-{issued.year}-{counter.last_number:06d}"
-            return Invoice.objects.create(sequence=counter.last_number, number=number, **fields)
+            # The UPDATE takes the row lock; the number is read back under it.
+            if not counter.update(last_number=F("last_number") + 1):
+                InvoiceCounter.objects.get_or_create(year=issued.year)
+                counter.update(last_number=F("last_number") + 1)
+            sequence = counter.values_list("last_number", flat=True).get()
+            number = f"{settings.INVOICE_NUMBER_PREFIX}-{issued.year}-{sequence:06d}"
+            return Invoice.objects.create(sequence=sequence, number=number, **fields)
     except IntegrityError:
         # Issued meanwhile by a concurrent call: its number stands, ours was rolled back.
         existing = Invoice.objects.filter(consultation=consultation).first()
