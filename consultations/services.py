@@ -47,6 +47,7 @@ from consultations.models import (
 from experts import payout_accounts, ratings
 from experts.models import ExpertProfile, ExpertService
 from experts.selectors import free_slots, merge_intervals
+from foodxchange.codes import CURRENCY_CODES
 from foodxchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceUnavailable
 from foodxchange.money import percent_of, round_money, to_minor_units
 from foodxchange.services import record_audit
@@ -278,6 +279,14 @@ def book_consultation(*, client: Any, booking: BookingRequest, idempotency_key: 
         raise InvalidInput("That service is not offered by this expert.", field="service")
     if not service.is_active:
         raise InvalidInput("That service is not active.", field="service")
+    if service.currency not in CURRENCY_CODES:
+        # A row written around the model's validation (import, raw SQL, a currency
+        # dropped from the list): nothing can be charged or invoiced in it.
+        raise InvalidInput(
+            f"The service is priced in {service.currency!r}, a currency the marketplace does not charge in.",
+            field="service",
+            code="unknown_currency",
+        )
     duration = booking.duration_minutes or service.duration_minutes
     if service.pricing_type == ExpertService.PricingType.FIXED and duration != service.duration_minutes:
         raise InvalidInput(f"A fixed-price service lasts {service.duration_minutes} minutes.", field="duration_minutes")
