@@ -3,7 +3,16 @@ disputes and reviews. Rows change only through the services (the actions below),
 every change is validated, audited and notified as through the API. Support may look;
 money actions need the finance area."""
 
+import secrets
+from decimal import Decimal
+
+from django import forms
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied as AdminPermissionDenied
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
 
 from consultations import services
 from consultations.models import (
@@ -82,6 +91,13 @@ def _run(modeladmin, request, queryset, action, label: str) -> None:
         modeladmin.message_user(request, line, messages.WARNING)
 
 
+class PartialRefundForm(forms.Form):
+    amount = forms.DecimalField(min_value=Decimal("0.001"), max_digits=12, decimal_places=3)
+    note = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), help_text="Why (kept in the audit log).")
+    # Generated when the form is shown: a double submit refunds once.
+    token = forms.CharField(widget=forms.HiddenInput, max_length=64)
+
+
 @admin.register(Consultation)
 class ConsultationAdmin(ReadOnlyAreaAdmin):
     list_display = ["id", "start", "status", "expert", "client", "service_title", "price", "currency", "created_at"]
@@ -91,7 +107,8 @@ class ConsultationAdmin(ReadOnlyAreaAdmin):
     list_select_related = ["expert", "client"]
     readonly_fields = [f.name for f in Consultation._meta.fields]
     inlines = [EventInline, RefundInline, LedgerInline]
-    actions = ["resolve_release", "resolve_refund", "retry_money"]
+    actions = ["resolve_release", "resolve_refund", "partial_refund", "retry_money"]
+    money_actions = ("resolve_release", "resolve_refund", "partial_refund", "retry_money")
 
     def _finance(self, request) -> bool:
         return self._area(request, "finance")
@@ -99,9 +116,84 @@ class ConsultationAdmin(ReadOnlyAreaAdmin):
     def get_actions(self, request):
         actions = super().get_actions(request)
         if not self._finance(request):
-            for name in ("resolve_release", "resolve_refund", "retry_money"):
+            for name in self.money_actions:
                 actions.pop(name, None)
         return actions
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(self.partial_refund_view)
+        return [path("<int:pk>/refund/", view, name="consultations_consultation_refund"), *super().get_urls()]
+
+    @admin.action(description="Refund part of the payment of the selected consultation…")
+    def partial_refund(self, request, queryset):
+        if queryset.count() != 1:
+            self.message_user(request, "Select exactly one consultation to refund part of.", messages.WARNING)
+            return None
+        return HttpResponseRedirect(reverse("admin:consultations_consultation_refund", args=[queryset.get().pk]))
+
+    def partial_refund_view(self, request, pk: int):
+        """A partial refund through the services: for a disputed consultation it decides
+        the dispute (``resolve`` with ``partial_refund``: the rest is released to the
+        expert); otherwise it is a goodwill refund (``staff_refund``). Both validate the
+        amount against what is still refundable and write the audit log."""
+        if not self._finance(request):
+            raise AdminPermissionDenied
+        consultation = get_object_or_404(Consultation.objects.select_related("expert", "client"), pk=pk)
+        refundable = services.refundable_amount(consultation)
+        disputed = consultation.status == Consultation.Status.DISPUTED
+        change_url = reverse("admin:consultations_consultation_change", args=[pk])
+        if request.method == "POST":
+            form = PartialRefundForm(request.POST)
+            if form.is_valid():
+                data = form.cleaned_data
+                try:
+                    if disputed:
+                        services.resolve(
+                            consultation_id=pk,
+                            actor=request.user,
+                            outcome="partial_refund",
+                            amount=data["amount"],
+                            note=data["note"],
+                            request=request,
+                        )
+                    else:
+                        services.staff_refund(
+                            consultation_id=pk,
+                            actor=request.user,
+                            amount=data["amount"],
+                            note=data["note"],
+                            idempotency_key=data["token"],
+                            request=request,
+                        )
+                except DomainError as exc:
+                    fields = getattr(exc, "field_errors", {}) or {}
+                    placed = False
+                    for field, errors in fields.items():
+                        if field in form.fields:
+                            for error in errors:
+                                form.add_error(field, str(error))
+                            placed = True
+                    if not placed:
+                        form.add_error(None, message_of(exc))
+                else:
+                    amount = f"{data['amount']} {consultation.currency}"
+                    done = "Dispute resolved with a partial refund" if disputed else "Refund requested"
+                    self.message_user(request, f"{done} of {amount} (#{pk}).", messages.SUCCESS)
+                    return HttpResponseRedirect(change_url)
+        else:
+            form = PartialRefundForm(initial={"token": secrets.token_urlsafe(24)})
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.model._meta,
+            "title": f"Partial refund of consultation #{pk}",
+            "consultation": consultation,
+            "paid": services.paid_amount(consultation),
+            "refundable": refundable,
+            "disputed": disputed,
+            "form": form,
+            "change_url": change_url,
+        }
+        return TemplateResponse(request, "admin/consultations/consultation/partial_refund.html", context)
 
     @admin.action(description="Resolve selected disputes: release the payment to the expert")
     def resolve_release(self, request, queryset):

@@ -9,7 +9,7 @@ class ConsultationsConfig(AppConfig):
         from experts import hooks, payout_accounts
         from foodxchange.jobs import register_due_job
 
-        hooks.register_busy_provider(selectors.busy_intervals)
+        hooks.register_busy_intervals_provider(selectors.busy_intervals_by_expert)
         hooks.register_engagement_provider(selectors.expert_engagement)
         payout_accounts.register_account_listener(_pay_waiting)
         register_due_job(

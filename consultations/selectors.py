@@ -4,6 +4,7 @@ dashboard, analytics and availability (registered in ``ConsultationsConfig.ready
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
@@ -68,12 +69,23 @@ def consultation_for_viewer(*, consultation_id: int, user: Any) -> Consultation 
     return None
 
 
-def busy_intervals(*, expert: ExpertProfile, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
-    """experts.hooks busy provider: the expert's held and active bookings."""
-    rows = Consultation.objects.filter(holding(), expert=expert, start__lt=end, end__gt=start).values_list(
-        "start", "end"
+def busy_intervals_by_expert(
+    *, experts: Sequence[ExpertProfile], start: datetime, end: datetime
+) -> dict[int, list[tuple[datetime, datetime]]]:
+    """experts.hooks set-based busy provider: the held and active bookings of every
+    expert in ``experts`` overlapping [start, end), in one query however many experts
+    (a page of search results checks its availability at once)."""
+    busy: dict[int, list[tuple[datetime, datetime]]] = {expert.pk: [] for expert in experts}
+    if not busy:
+        return busy
+    rows = (
+        Consultation.objects.filter(holding(), expert_id__in=list(busy), start__lt=end, end__gt=start)
+        .order_by("expert_id", "start")
+        .values_list("expert_id", "start", "end")
     )
-    return [(s, e) for s, e in rows]
+    for expert_id, s, e in rows:
+        busy[expert_id].append((s, e))
+    return busy
 
 
 def _month(dt: datetime) -> str:

@@ -23,8 +23,8 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Q, Sum
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, F, Q, Sum
 from django.utils import timezone
 
 from compliance.services import events as compliance_events
@@ -47,6 +47,7 @@ from consultations.models import (
 from experts import payout_accounts, ratings
 from experts.models import ExpertProfile, ExpertService
 from experts.selectors import free_slots, merge_intervals
+from foodxchange.codes import CURRENCY_CODES
 from foodxchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceUnavailable
 from foodxchange.money import percent_of, round_money, to_minor_units
 from foodxchange.services import record_audit
@@ -143,13 +144,19 @@ def _apply(
     data: dict[str, Any] | None = None,
     mutate: Callable[[Consultation], dict[str, Any] | None] | None = None,
     request: Any = None,
+    locked: Consultation | None = None,
 ) -> Consultation:
-    """Runs transition ``name`` on a locked row; call inside ``transaction.atomic``."""
+    """Runs transition ``name`` on a locked row; call inside ``transaction.atomic``.
+    ``locked``: the row already locked in this transaction (with expert and client)."""
     transition = lifecycle.TRANSITIONS[name]
     if actor_role not in transition.actors:
         raise PermissionDenied(f"'{name}' is not allowed for {actor_role}.")
-    consultation = (
-        Consultation.objects.select_for_update().select_related("expert__user", "client").get(pk=consultation_id)
+    # Only the consultation row is locked (``of``): locking the joined expert and users
+    # too would serialize every booking of one expert or one client.
+    consultation = locked or (
+        Consultation.objects.select_for_update(of=("self",))
+        .select_related("expert__user", "client")
+        .get(pk=consultation_id)
     )
     if consultation.status not in transition.sources:
         raise Conflict(
@@ -272,6 +279,14 @@ def book_consultation(*, client: Any, booking: BookingRequest, idempotency_key: 
         raise InvalidInput("That service is not offered by this expert.", field="service")
     if not service.is_active:
         raise InvalidInput("That service is not active.", field="service")
+    if service.currency not in CURRENCY_CODES:
+        # A row written around the model's validation (import, raw SQL, a currency
+        # dropped from the list): nothing can be charged or invoiced in it.
+        raise InvalidInput(
+            f"The service is priced in {service.currency!r}, a currency the marketplace does not charge in.",
+            field="service",
+            code="unknown_currency",
+        )
     duration = booking.duration_minutes or service.duration_minutes
     if service.pricing_type == ExpertService.PricingType.FIXED and duration != service.duration_minutes:
         raise InvalidInput(f"A fixed-price service lasts {service.duration_minutes} minutes.", field="duration_minutes")
@@ -293,8 +308,8 @@ def book_consultation(*, client: Any, booking: BookingRequest, idempotency_key: 
         with transaction.atomic():
             # On SQLite the transaction holds the write lock from its start (IMMEDIATE):
             # this check and the insert are serialized. On PostgreSQL the exclusion
-            # constraint decides between racing inserts.
-            if _overlapping(expert.pk, start, end):
+            # constraint alone decides between racing inserts (no query spent here).
+            if connection.vendor != "postgresql" and _overlapping(expert.pk, start, end):
                 raise _slot_taken()
             consultation = Consultation.objects.create(
                 expert=expert,
@@ -347,8 +362,6 @@ def book_consultation(*, client: Any, booking: BookingRequest, idempotency_key: 
 def _ledger(consultation: Consultation, kind: str, amount: Decimal, key: str, external_id: str = "") -> None:
     """Appends one ledger row; a repeated key is the same movement and adds nothing."""
     amount = round_money(amount, consultation.currency)
-    if LedgerEntry.objects.filter(idempotency_key=key).exists():
-        return
     try:
         with transaction.atomic():
             LedgerEntry.objects.create(
@@ -388,10 +401,7 @@ def collect_payment(*, consultation_id: int) -> Payment | None:
         )
         payment.refresh_from_db()
         return payment
-    with transaction.atomic():
-        Payment.objects.filter(pk=payment.pk, intent_id="").update(
-            intent_id=charge.id, client_secret=charge.client_secret
-        )
+    Payment.objects.filter(pk=payment.pk, intent_id="").update(intent_id=charge.id, client_secret=charge.client_secret)
     if charge.status == "succeeded":
         payment_succeeded(intent_id=charge.id, charge_id=charge.charge_id)
     elif charge.status == "failed":
@@ -406,7 +416,11 @@ def payment_succeeded(*, intent_id: str, charge_id: str = "") -> Consultation | 
         payment = Payment.objects.select_for_update().filter(intent_id=intent_id).first()
         if payment is None:
             return None
-        consultation = Consultation.objects.select_for_update().get(pk=payment.consultation_id)
+        consultation = (
+            Consultation.objects.select_for_update(of=("self",))
+            .select_related("expert__user", "client")
+            .get(pk=payment.consultation_id)
+        )
         if payment.status == Payment.Status.SUCCEEDED:
             if charge_id and not payment.charge_id:
                 Payment.objects.filter(pk=payment.pk).update(charge_id=charge_id)
@@ -417,7 +431,12 @@ def payment_succeeded(*, intent_id: str, charge_id: str = "") -> Consultation | 
         payment.failure_message = ""
         payment.save()
         _ledger(consultation, LedgerEntry.Kind.CHARGE, payment.amount, f"{payment.idempotency_key}:ledger", intent_id)
-        issue_invoice(consultation=consultation)
+        # The invoice takes its number in a short transaction of its own after this one
+        # commits: the year's counter row is one lock for every booking, so it must not
+        # be held while the payment's transition, audit and notifications are written.
+        # A lost call is caught up by the due jobs (``issue_missing_invoices``).
+        paid = consultation
+        transaction.on_commit(lambda: issue_invoice(consultation=paid), robust=True)
         respond_by = min(timezone.now() + hours(settings.EXPERT_RESPONSE_HOURS), consultation.start)
 
         def open_request(c: Consultation) -> dict[str, Any]:
@@ -426,7 +445,9 @@ def payment_succeeded(*, intent_id: str, charge_id: str = "") -> Consultation | 
             return {"respond_by": respond_by}
 
         if consultation.status == S.PENDING_PAYMENT:
-            return _apply(consultation.pk, "pay", actor=None, actor_role="system", mutate=open_request)
+            return _apply(
+                consultation.pk, "pay", actor=None, actor_role="system", mutate=open_request, locked=consultation
+            )
         if consultation.status == S.EXPIRED and consultation.start > timezone.now():
             try:
                 with transaction.atomic():
@@ -843,32 +864,60 @@ def resolve(
     return consultation
 
 
-def staff_refund(*, consultation_id: int, actor: Any, amount: Decimal, note: str, request: Any = None) -> Refund:
-    """A goodwill refund decided by finance staff, capped at what remains refundable."""
+def refundable_amount(consultation: Consultation) -> Decimal:
+    """What can still go back to the client: paid minus refunded (pending included)."""
+    return paid_amount(consultation) - refunded_amount(consultation)
+
+
+def staff_refund(
+    *,
+    consultation_id: int,
+    actor: Any,
+    amount: Decimal,
+    note: str,
+    idempotency_key: str | None = None,
+    request: Any = None,
+) -> Refund:
+    """A goodwill refund decided by finance staff, capped at what remains refundable.
+    ``idempotency_key`` (e.g. the token of the admin form) makes a resubmission return
+    the first refund instead of refunding twice."""
     from foodxchange.api.permissions import has_staff_area
 
     if not has_staff_area(actor, "finance"):
         raise PermissionDenied("Refunds need the staff permission 'finance'.")
+    if not note.strip():
+        raise InvalidInput("Explain the refund.", field="note")
+    token = (idempotency_key or "").strip()[:80]
     with transaction.atomic():
-        consultation = Consultation.objects.select_for_update().get(pk=consultation_id)
+        consultation = Consultation.objects.select_for_update().filter(pk=consultation_id).first()
+        if consultation is None:
+            raise NotFound("No such consultation.")
+        if token:
+            key = f"consultation-{consultation.reference}-refund-staff-{token}"
+            existing = Refund.objects.filter(idempotency_key=key).first()
+            if existing is not None:
+                return existing
+        else:
+            key = f"consultation-{consultation.reference}-refund-staff-{consultation.refunds.count() + 1}"
         amount = round_money(amount, consultation.currency)
-        room = paid_amount(consultation) - refunded_amount(consultation)
+        paid = paid_amount(consultation)
+        room = paid - refunded_amount(consultation)
         if not ZERO < amount <= room:
             raise InvalidInput(f"Between 0 and {room} {consultation.currency}.", field="amount")
-        count = consultation.refunds.count()
         refund = Refund.objects.create(
             consultation=consultation,
             amount=amount,
             currency=consultation.currency,
             reason="staff",
-            idempotency_key=f"consultation-{consultation.reference}-refund-staff-{count + 1}",
+            idempotency_key=key,
             created_by=actor,
         )
         record_audit(
             actor=actor,
             action="consultation.refund",
             target=consultation,
-            after={"amount": str(amount), "note": note},
+            before={"paid": str(paid), "refunded": str(paid - room)},
+            after={"amount": str(amount), "currency": consultation.currency, "note": note},
             request=request,
         )
         transaction.on_commit(lambda: execute_refund(refund_id=refund.pk))
@@ -915,7 +964,7 @@ def send_reminders() -> int:
     upcoming = Consultation.objects.filter(status=S.CONFIRMED, start__gt=now, start__lte=now + hours(marks[0]))
     for pk in list(upcoming.values_list("pk", flat=True)):
         with transaction.atomic():
-            c = Consultation.objects.select_for_update().select_related("client", "expert__user").get(pk=pk)
+            c = Consultation.objects.select_for_update(of=("self",)).select_related("client", "expert__user").get(pk=pk)
             if c.status != S.CONFIRMED:
                 continue
             due = [m for m in marks if c.start - hours(m) <= now and f"{m:g}" not in c.reminders_sent]
@@ -964,7 +1013,12 @@ def retry_pending_money() -> dict[str, int]:
     ):
         execute_refund(refund_id=rid)
         refunds += 1
-    return {"charges": charges, "refunds": refunds, "transfers": pay_waiting_transfers()}
+    return {
+        "charges": charges,
+        "refunds": refunds,
+        "transfers": pay_waiting_transfers(),
+        "invoices": issue_missing_invoices(),
+    }
 
 
 def run_due() -> dict[str, Any]:
@@ -1038,45 +1092,76 @@ def delete_review(*, review_id: int, actor: Any, request: Any = None) -> None:
 # --- invoices --------------------------------------------------------------------------------
 def issue_invoice(*, consultation: Consultation) -> Invoice:
     """The invoice of the charge, numbered without gaps per year: the counter row is
-    locked in the same transaction as the payment, so a rollback gives the number back."""
+    locked and the invoice written in one transaction, so a rollback gives the number
+    back. Everything else is read before the lock, which is then held for two short
+    statements: the counter is shared by every booking of the year."""
     existing = Invoice.objects.filter(consultation=consultation).first()
     if existing is not None:
         return existing
     issued = timezone.now()
-    with transaction.atomic():
-        InvoiceCounter.objects.get_or_create(year=issued.year)
-        counter = InvoiceCounter.objects.select_for_update().get(year=issued.year)
-        counter.last_number += 1
-        counter.save(update_fields=["last_number"])
-        expert = consultation.expert
-        client = consultation.client
-        price = str(round_money(consultation.price, consultation.currency))
-        return Invoice.objects.create(
-            consultation=consultation,
-            year=issued.year,
-            sequence=counter.last_number,
-            number=f"{settings.INVOICE_NUMBER_PREFIX}-{issued.year}-{counter.last_number:06d}",
-            currency=consultation.currency,
-            total=consultation.price,
-            platform_fee=consultation.platform_fee,
-            seller={
-                "name": settings.INVOICE_SELLER_NAME,
-                "on_behalf_of": expert.display_name or str(expert),
-                "expert_id": expert.pk,
-                "country": expert.country,
-            },
-            buyer={"name": client.get_full_name() or client.email, "email": client.email, "user_id": client.pk},
-            lines=[
-                {
-                    "description": f"{consultation.service_title} ({consultation.duration_minutes} min, "
-                    f"{consultation.start:%Y-%m-%d %H:%M} UTC)",
-                    "quantity": 1,
-                    "unit_price": price,
-                    "amount": price,
-                }
-            ],
-            issued_at=issued,
-        )
+    expert = consultation.expert
+    client = consultation.client
+    price = str(round_money(consultation.price, consultation.currency))
+    fields = {
+        "consultation": consultation,
+        "year": issued.year,
+        "currency": consultation.currency,
+        "total": consultation.price,
+        "platform_fee": consultation.platform_fee,
+        "seller": {
+            "name": settings.INVOICE_SELLER_NAME,
+            "on_behalf_of": expert.display_name or str(expert),
+            "expert_id": expert.pk,
+            "country": expert.country,
+        },
+        "buyer": {"name": client.get_full_name() or client.email, "email": client.email, "user_id": client.pk},
+        "lines": [
+            {
+                "description": f"{consultation.service_title} ({consultation.duration_minutes} min, "
+                f"{consultation.start:%Y-%m-%d %H:%M} UTC)",
+                "quantity": 1,
+                "unit_price": price,
+                "amount": price,
+            }
+        ],
+        "issued_at": issued,
+    }
+    counter = InvoiceCounter.objects.filter(year=issued.year)
+    try:
+        with transaction.atomic():
+            # The UPDATE takes the row lock; the number is read back under it.
+            if not counter.update(last_number=F("last_number") + 1):
+                InvoiceCounter.objects.get_or_create(year=issued.year)
+                counter.update(last_number=F("last_number") + 1)
+            sequence = counter.values_list("last_number", flat=True).get()
+            number = f"{settings.INVOICE_NUMBER_PREFIX}-{issued.year}-{sequence:06d}"
+            return Invoice.objects.create(sequence=sequence, number=number, **fields)
+    except IntegrityError:
+        # Issued meanwhile by a concurrent call: its number stands, ours was rolled back.
+        existing = Invoice.objects.filter(consultation=consultation).first()
+        if existing is None:
+            raise
+        return existing
+
+
+def _issue_invoice_after_commit(consultation_id: int) -> None:
+    consultation = Consultation.objects.select_related("expert__user", "client").get(pk=consultation_id)
+    issue_invoice(consultation=consultation)
+
+
+def issue_missing_invoices() -> int:
+    """Invoices for succeeded charges whose invoice step was lost (a crash after the
+    payment committed)."""
+    missing = Payment.objects.filter(
+        status=Payment.Status.SUCCEEDED,
+        consultation__invoice__isnull=True,
+        paid_at__lte=timezone.now() - timedelta(seconds=30),
+    ).values_list("consultation_id", flat=True)
+    issued = 0
+    for cid in list(missing):
+        _issue_invoice_after_commit(cid)
+        issued += 1
+    return issued
 
 
 # --- calendar --------------------------------------------------------------------------------

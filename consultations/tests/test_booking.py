@@ -229,3 +229,15 @@ def test_unconfigured_stripe_is_503_and_books_nothing(client_for, client_a, book
     resp = book(client_for(client_a), expert, service, next_slot())
     assert resp.status_code == 503
     assert not Consultation.objects.exists()
+
+
+def test_a_service_in_an_unknown_currency_is_400_and_books_nothing(client_for, client_a, bookable):
+    from consultations.models import Payment
+
+    expert, service = bookable
+    ExpertService.objects.filter(pk=service.pk).update(currency="XTS")  # bypasses the model's validation
+    resp = book(client_for(client_a), expert, service, next_slot())
+    assert resp.status_code == 400
+    body = resp.json()["error"]
+    assert body["code"] == "unknown_currency" and "service" in body["details"]
+    assert not Consultation.objects.exists() and not Payment.objects.exists()

@@ -36,6 +36,13 @@ def test_transitions_are_data():
     assert lifecycle.allowed_from("released") == []
 
 
+def test_every_transition_event_is_a_notification_kind_users_can_choose():
+    from realtime.models import KIND_DEFAULTS
+
+    events = {t.event for t in lifecycle.TRANSITIONS.values()} | {"consultation.reminder"}
+    assert events - set(KIND_DEFAULTS) == set()
+
+
 def test_confirm_sends_invitations_meeting_link_and_notifications(
     client_for, requested, client_a, django_capture_on_commit_callbacks
 ):

@@ -146,3 +146,28 @@ def test_dashboard_analytics_and_availability_use_bookings(
     assert slots == [(c.start - timedelta(hours=2), c.start), (c.end, c.end + timedelta(hours=2))]
     Consultation.objects.filter(pk=c.pk).update(status="cancelled")
     assert len(free_slots(expert=expert, start=c.start - timedelta(hours=2), end=c.end + timedelta(hours=2))) == 1
+
+
+def test_a_lost_invoice_step_is_caught_up_by_the_due_jobs_once(client_a, bookable, django_capture_on_commit_callbacks):
+    from consultations import services
+    from consultations.models import Invoice, Payment
+    from consultations.payments import RecordingBackend
+
+    expert, service = bookable
+    RecordingBackend.charges_stay_pending()
+    first = booked(client_a, expert, service, hour=9, capture=django_capture_on_commit_callbacks)
+    second = booked(client_a, expert, service, hour=12, capture=django_capture_on_commit_callbacks)
+    # The invoice is numbered after the payment commits; here that step is lost.
+    with django_capture_on_commit_callbacks(execute=False) as lost:
+        services.payment_succeeded(intent_id=first.payment.intent_id, charge_id="ch_1")
+    assert lost and not Invoice.objects.exists()
+    with django_capture_on_commit_callbacks(execute=True):
+        services.payment_succeeded(intent_id=second.payment.intent_id, charge_id="ch_2")
+    assert Invoice.objects.get().consultation_id == second.pk
+    services.run_due()  # just paid: left to its own after-commit step for now
+    assert Invoice.objects.count() == 1
+    Payment.objects.filter(consultation=first).update(paid_at=timezone.now() - timedelta(minutes=2))
+    assert services.run_due()["money"]["invoices"] == 1
+    assert services.run_due()["money"]["invoices"] == 0
+    numbers = dict(Invoice.objects.values_list("consultation_id", "sequence"))
+    assert numbers[first.pk] == numbers[second.pk] + 1
