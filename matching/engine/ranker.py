@@ -23,7 +23,7 @@ from django.db.models import Avg, Prefetch
 from django.utils import timezone
 
 from experts.constants import LANGUAGE_NAMES, country_name
-from experts.models import ExpertProfile, ExpertService, Specialization
+from experts.models import ExpertCredential, ExpertProfile, ExpertService, Specialization
 from experts.selectors import experts_with_free_time, visible_experts
 from foodxchange import money
 from matching import hooks
@@ -84,20 +84,20 @@ def _load(ids: list[int]) -> list[_Facts]:
             ),
         )
     )
-    extra: dict[int, list[hooks.Credential]] = defaultdict(list)
+    typed = verified_credentials(ids)
     for provider in hooks.credential_providers():
         for expert_id, creds in provider(expert_ids=ids).items():
-            extra[expert_id].extend(creds)
+            typed[expert_id].extend(c for c in creds if c.verified)
     facts = []
     for p in profiles:
         specs = list(p.specializations.all())
-        certs = [
-            hooks.Credential(name=c.name, issuer=c.issuer, number=c.number, expires_at=c.expires_at)
-            for c in p.certifications.all()
-        ] + extra.get(p.pk, [])
+        certs = typed.get(p.pk, [])
+        # What the expert wrote (free-text certifications) is profile text; only
+        # staff-verified credentials count for the credentials criterion.
+        claimed = " ".join(f"{c.name} {c.issuer}" for c in p.certifications.all())
         services = list(p.services.all())
         strong_text = " ".join(
-            [p.headline, " ".join(s.name for s in specs), " ".join(f"{c.name} {c.issuer}" for c in certs)]
+            [p.headline, " ".join(s.name for s in specs), claimed, " ".join(f"{c.name} {c.issuer}" for c in certs)]
             + [s.title for s in services]
         )
         weak_text = " ".join([p.bio, p.city] + [s.description for s in services])
@@ -114,6 +114,31 @@ def _load(ids: list[int]) -> list[_Facts]:
     order = {pk: i for i, pk in enumerate(ids)}
     facts.sort(key=lambda f: order.get(f.profile.pk, 0))
     return facts
+
+
+def verified_credentials(expert_ids: list[int]) -> dict[int, list[hooks.Credential]]:
+    """The staff-verified typed credentials of these experts (pending, rejected and
+    revoked ones never count; validity dates are checked against the need's date)."""
+    found: dict[int, list[hooks.Credential]] = defaultdict(list)
+    rows = (
+        ExpertCredential.objects.filter(expert_id__in=expert_ids, status=ExpertCredential.Status.VERIFIED)
+        .select_related("credential_type")
+        .only("expert_id", "issuer", "number", "valid_from", "expires_at", "credential_type__name",
+              "credential_type__aliases")
+    )  # fmt: skip
+    for c in rows:
+        found[c.expert_id].append(
+            hooks.Credential(
+                name=c.credential_type.name,
+                issuer=c.issuer,
+                number=c.number,
+                valid_from=c.valid_from,
+                expires_at=c.expires_at,
+                verified=True,
+                aliases=tuple(c.credential_type.aliases or ()),
+            )
+        )
+    return found
 
 
 RATING_PRIOR_CACHE_SECONDS = 600
@@ -191,12 +216,12 @@ def _specialization(wanted: dict[str, float], f: _Facts) -> tuple[float, str | N
 
 
 def _relevant(cred: hooks.Credential, concepts: list[Concept]) -> bool:
-    words = stems(f"{cred.name} {cred.issuer}")
+    words = stems(" ".join([cred.name, cred.issuer, *cred.aliases]))
     return any(contains_phrase(words, v) for c in concepts for v in c.variants)
 
 
 def _credentials(concepts: list[Concept], f: _Facts, on: date) -> tuple[float, str | None]:
-    valid = [c for c in f.credentials if c.expires_at is None or c.expires_at >= on]
+    valid = [c for c in f.credentials if c.valid_on(on)]
     relevant = [c for c in valid if _relevant(c, concepts)]
     if relevant:
         best = max(relevant, key=lambda c: c.expires_at or date.max)
@@ -256,7 +281,7 @@ def _workload(load: int, f: _Facts) -> tuple[float, str | None]:
 
 def _verification(f: _Facts, on: date) -> tuple[float, str | None]:
     value = 0.7 if f.profile.verification_status == ExpertProfile.Verification.VERIFIED else 0.0
-    documented = any(c.number and (c.expires_at is None or c.expires_at >= on) for c in f.credentials)
+    documented = any(c.valid_on(on) for c in f.credentials)
     return value + (0.3 if documented else 0.0), None
 
 

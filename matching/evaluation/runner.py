@@ -13,7 +13,14 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from experts.models import AvailabilityRule, Certification, ExpertProfile, Specialization
+from experts.models import (
+    AvailabilityRule,
+    Certification,
+    CredentialType,
+    ExpertCredential,
+    ExpertProfile,
+    Specialization,
+)
 from foodxchange.errors import InvalidInput
 from matching.engine import Need, suggest_experts
 from matching.evaluation.metrics import BM25, ndcg_at, reciprocal_rank
@@ -58,10 +65,24 @@ def document(e: dict[str, Any], names: dict[str, str]) -> str:
     return " ".join(parts)
 
 
+def credential_type_of(name: str, types: list[CredentialType]) -> CredentialType | None:
+    """The catalogue type a certification name means (longest alias found in it)."""
+    text = " ".join(name.lower().split())
+    best, best_len = None, 0
+    for credential_type in types:
+        for alias in credential_type.aliases or []:
+            if alias in text and len(alias) > best_len:
+                best, best_len = credential_type, len(alias)
+    return best
+
+
 def seed(corpus: dict[str, Any]) -> dict[str, int]:
-    """Creates the corpus experts; returns ``{key: expert id}``."""
+    """Creates the corpus experts; returns ``{key: expert id}``. A certification whose
+    name maps to a catalogue type is also a staff-verified typed credential (what the
+    engine's credentials criterion reads); the others stay profile text."""
     User = get_user_model()
     specs = {s.slug: s for s in Specialization.objects.all()}
+    types = list(CredentialType.objects.filter(is_active=True))
     today = timezone.localdate()
     ids: dict[str, int] = {}
     for e in corpus["experts"]:
@@ -77,13 +98,16 @@ def seed(corpus: dict[str, Any]) -> dict[str, int]:
         )  # fmt: skip
         profile.specializations.set([specs[s] for s in e["specializations"]])
         for name, issuer, days in e.get("certifications", []):
+            expires_at = today + timedelta(days=days)
             Certification.objects.create(
-                expert=profile,
-                name=name,
-                issuer=issuer,
-                number=f"EV-{e['key']}",
-                expires_at=today + timedelta(days=days),
+                expert=profile, name=name, issuer=issuer, number=f"EV-{e['key']}", expires_at=expires_at
             )
+            credential_type = credential_type_of(name, types)
+            if credential_type is not None:
+                ExpertCredential.objects.create(
+                    expert=profile, credential_type=credential_type, issuer=issuer, number=f"EV-{e['key']}",
+                    expires_at=expires_at, status=ExpertCredential.Status.VERIFIED,
+                )  # fmt: skip
         if e.get("available"):
             AvailabilityRule.objects.bulk_create(
                 AvailabilityRule(expert=profile, weekday=d, start=time(9), end=time(17)) for d in range(5)
