@@ -23,11 +23,12 @@ from django.db.models import Avg, Prefetch
 from django.utils import timezone
 
 from experts.constants import LANGUAGE_NAMES, country_name
-from experts.models import ExpertCredential, ExpertProfile, ExpertService, Specialization
+from experts.models import ExpertProfile, ExpertService, Specialization
 from experts.selectors import experts_with_free_time, visible_experts
 from foodxchange import money
 from matching import hooks
 from matching.engine import retrieval
+from matching.engine.credentials import verified_credentials
 from matching.engine.vocabulary import Concept, concepts_of, contains_phrase, specialization_emphasis, stems
 from matching.models import CRITERIA
 
@@ -114,31 +115,6 @@ def _load(ids: list[int]) -> list[_Facts]:
     order = {pk: i for i, pk in enumerate(ids)}
     facts.sort(key=lambda f: order.get(f.profile.pk, 0))
     return facts
-
-
-def verified_credentials(expert_ids: list[int]) -> dict[int, list[hooks.Credential]]:
-    """The staff-verified typed credentials of these experts (pending, rejected and
-    revoked ones never count; validity dates are checked against the need's date)."""
-    found: dict[int, list[hooks.Credential]] = defaultdict(list)
-    rows = (
-        ExpertCredential.objects.filter(expert_id__in=expert_ids, status=ExpertCredential.Status.VERIFIED)
-        .select_related("credential_type")
-        .only("expert_id", "issuer", "number", "valid_from", "expires_at", "credential_type__name",
-              "credential_type__aliases")
-    )  # fmt: skip
-    for c in rows:
-        found[c.expert_id].append(
-            hooks.Credential(
-                name=c.credential_type.name,
-                issuer=c.issuer,
-                number=c.number,
-                valid_from=c.valid_from,
-                expires_at=c.expires_at,
-                verified=True,
-                aliases=tuple(c.credential_type.aliases or ()),
-            )
-        )
-    return found
 
 
 RATING_PRIOR_CACHE_SECONDS = 600
@@ -337,6 +313,22 @@ def _explanation(facts: list[tuple[Decimal, str]], matched_words: list[str]) -> 
     return sentence[0].upper() + sentence[1:] + "."
 
 
+def _blend_meaning(description: str, text: dict[int, tuple[float, list[str]]]) -> None:
+    """With embeddings on, the text criterion becomes a blend of word coverage and the
+    cosine similarity of need and profile (``MATCHING_EMBEDDINGS_BLEND`` of it);
+    experts without a stored vector, or every expert when the backend fails, keep word
+    coverage alone."""
+    from matching import embeddings
+
+    similarity = embeddings.similarities(description, list(text))
+    if not similarity:
+        return
+    blend = max(0.0, min(1.0, float(settings.MATCHING_EMBEDDINGS_BLEND)))
+    for pk, (value, words) in text.items():
+        if pk in similarity:
+            text[pk] = ((1 - blend) * value + blend * similarity[pk], words)
+
+
 def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) -> list[Match]:
     now = now or timezone.now()
     today = now.astimezone(UTC).date()
@@ -372,6 +364,8 @@ def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) 
     ]
     w = normalised_weights(weights, applicable)
     text = _text(concepts, pool) if concepts else {}
+    if concepts:
+        _blend_meaning(need.description, text)
     prior = rating_prior()
     need_offset = country_offset_hours(need.country, now) if need.country else None
     table = money.fx_table(now) if need.budget is not None else None
