@@ -212,3 +212,12 @@ def test_weights_are_data_a_zero_weight_removes_the_criterion():
 def test_typos_are_tolerated():
     found = make_expert(headline="Microbiology laboratory", specializations=["microbiology"])
     assert found.pk in ids(suggest_experts(Need(description="mikrobiology laboratory")))
+
+
+def test_verification_matters_a_verified_credential_adds_to_a_verified_profile():
+    plain, documented = _pair()
+    _credential(documented, slug="kosher-certification", issuer="OU")  # valid, unrelated to the need
+    weights = {c: 0.0 for c in CRITERIA} | {"verification": 1.0}
+    top = suggest_experts(Need(description="HACCP"), weights=weights)
+    assert [m.expert.pk for m in top] == [documented.pk, plain.pk]
+    assert top[0].values["verification"] == 1.0 and top[1].values["verification"] == 0.7
