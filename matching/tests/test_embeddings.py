@@ -194,3 +194,28 @@ def test_local_model_loads_without_the_network(settings, monkeypatch):
     assert os.environ.get("HF_HUB_OFFLINE") == "1"
     assert len(vectors) == 2 and len(vectors[0]) == 384
     assert sum(a * b for a, b in zip(*vectors, strict=True)) > 0.5
+
+
+def test_refresh_command_backfills_public_experts(fake):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    cheese, bakery = _twins()
+    hidden = make_expert(headline="HACCP consultant", verification_status="pending")
+    call_command("refresh_embeddings", "--batch", "1", verbosity=0)
+    assert set(ExpertEmbedding.objects.values_list("expert_id", flat=True)) == {cheese.pk, bakery.pk}
+    assert hidden.pk not in set(ExpertEmbedding.objects.values_list("expert_id", flat=True))
+    fake.status = 500
+    call_command("refresh_embeddings", verbosity=0)  # nothing changed: nothing sent, no error
+    expert_services.update_profile(profile=cheese, data={"bio": "Changed."})
+    with pytest.raises(CommandError):
+        call_command("refresh_embeddings", verbosity=0)
+
+
+def test_refresh_command_refuses_when_off(settings):
+    from django.core.management import call_command
+    from django.core.management.base import CommandError
+
+    settings.MATCHING_EMBEDDINGS = "off"
+    with pytest.raises(CommandError):
+        call_command("refresh_embeddings")
