@@ -527,6 +527,16 @@ EXPERTS_SEARCH_WINDOW = env.int("EXPERTS_SEARCH_WINDOW", default=300)
 MATCHING_CANDIDATES = env.int("MATCHING_CANDIDATES", default=200)
 MATCHING_RATING_PRIOR_WEIGHT = env.float("MATCHING_RATING_PRIOR_WEIGHT", default=5.0)
 MATCHING_AVAILABILITY_DAYS = env.int("MATCHING_AVAILABILITY_DAYS", default=14)
+# Optional semantic re-rank (docs/matching.md): "local" runs all-MiniLM-L6-v2 on the CPU
+# (pip install -r requirements/embeddings.txt), "openai" calls the embeddings API
+# (OPENAI_API_KEY / OPENAI_BASE_URL); MATCHING_EMBEDDINGS_BLEND is the share of the
+# text criterion given to meaning. Off by default: see the evaluation in the docs.
+MATCHING_EMBEDDINGS = env.str("MATCHING_EMBEDDINGS", default="off")
+if MATCHING_EMBEDDINGS not in ("off", "local", "openai"):
+    raise ImproperlyConfigured("MATCHING_EMBEDDINGS must be 'off', 'local' or 'openai'.")
+MATCHING_EMBEDDINGS_BLEND = env.float("MATCHING_EMBEDDINGS_BLEND", default=0.5)
+MATCHING_EMBEDDINGS_OPENAI_MODEL = env.str("MATCHING_EMBEDDINGS_OPENAI_MODEL", default="text-embedding-3-small")
+MATCHING_EMBEDDINGS_TIMEOUT_SECONDS = env.float("MATCHING_EMBEDDINGS_TIMEOUT_SECONDS", default=2.0)
 # RFQs: the best RFQ_NOTIFY_TOP matches are invited. The core signs RFQs with
 # RFQ_WEBHOOK_SECRET (refused when older than RFQ_SIGNATURE_TOLERANCE_SECONDS); status
 # changes go back to RFQ_CALLBACK_URL signed with RFQ_CALLBACK_SECRET (default: the same

@@ -1,5 +1,5 @@
 """Staff console for search & discovery (the search log and analytics: zero-result
-queries, CTR) and for matching: RFQs (with those that found no match), invitations and
+queries, RFQs that found no expert, CTR) and for matching: RFQs (with those that found no match), invitations and
 responses, the re-rank weights and the outbox of webhooks to the core."""
 
 from django import forms
@@ -13,6 +13,7 @@ from foodxchange.admin import StaffAreaAdmin
 from foodxchange.errors import DomainError, message_of
 from matching import search
 from matching.models import CRITERIA, MatchingWeights, OutboxEvent, Rfq, RfqInvitation, RfqMatch, SearchLog
+from matching.selectors import rfqs_without_matches
 from matching.services import outbox as outbox_services
 from matching.services import rfqs as rfq_services
 from matching.services import weights as weight_services
@@ -75,6 +76,8 @@ class SearchLogAdmin(StaffAreaAdmin):
             "title": f"Search analytics — last {days} days",
             "opts": self.model._meta,
             "stats": search.search_analytics(days=days),
+            "unmatched": rfqs_without_matches(days=days),
+            "rfq_url": reverse("admin:matching_rfq_changelist"),
             "days": days,
             "log_url": reverse("admin:matching_searchlog_changelist"),
         }

@@ -26,6 +26,7 @@ class MatchingConfig(AppConfig):
         # Experts writes call these through experts.hooks (experts never imports matching).
         hooks.register_search_indexer(indexing.on_experts_changed)
         hooks.register_search_stats_provider(search.expert_search_stats)
+        hooks.register_credential_event(indexing.on_credential_event)
         for kind, defaults in NOTIFICATION_KINDS.items():
             KIND_DEFAULTS.setdefault(kind, defaults)
 

@@ -7,8 +7,9 @@ engine answers with what matching itself knows.
   engagements (booked consultations, running projects…) of each expert; the engine
   adds them up and compares the total with the expert's ``capacity``.
 - credential providers: ``fn(*, expert_ids: list[int]) -> dict[int, list[Credential]]``,
-  typed credentials beyond the profile's certifications; each counts in matching
-  while it is valid on the need's date.
+  verified credentials beyond the experts app's staff-verified typed credentials
+  (which the engine reads itself); each counts in matching while it is valid on the
+  need's date.
 """
 
 from collections.abc import Callable
@@ -25,6 +26,11 @@ class Credential:
     number: str = ""
     expires_at: date | None = None
     verified: bool = False
+    valid_from: date | None = None
+    aliases: tuple[str, ...] = ()  # other names of its type (scheme abbreviations…)
+
+    def valid_on(self, on: date) -> bool:
+        return (self.valid_from is None or self.valid_from <= on) and (self.expires_at is None or self.expires_at >= on)
 
 
 CredentialProvider = Callable[..., dict[int, list[Credential]]]

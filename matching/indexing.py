@@ -156,3 +156,23 @@ def on_experts_changed(expert_ids: list[int]) -> None:
     experts now (same transaction) and the cached specialization counts after commit."""
     refresh_search_index(expert_ids)
     transaction.on_commit(lambda: cache.delete(SPECIALIZATION_COUNTS_KEY))
+    queue_embedding_refresh(expert_ids)
+
+
+def queue_embedding_refresh(expert_ids: list[int]) -> None:
+    """With semantic re-ranking on, recompute these experts' vectors in a task after
+    the commit (the model call never runs inside the write's transaction)."""
+    from matching import embeddings
+
+    if not embeddings.enabled() or not expert_ids:
+        return
+    from matching.tasks import refresh_expert_embeddings
+
+    ids = sorted(set(expert_ids))
+    transaction.on_commit(lambda: refresh_expert_embeddings.delay(ids), robust=True)
+
+
+def on_credential_event(*, credential, event: str, actor=None) -> None:  # type: ignore[no-untyped-def]
+    """A credential verified, rejected, revoked or expired changes what the profile's
+    vector says."""
+    queue_embedding_refresh([credential.expert_id])

@@ -131,6 +131,28 @@ class MatchingWeights(models.Model):
         return ", ".join(f"{k} {v:g}" for k, v in self.weights.items()) or "default weights"
 
 
+class ExpertEmbedding(models.Model):
+    """An expert's profile as a sentence-embedding vector (``MATCHING_EMBEDDINGS``):
+    float32 values, unit length, recomputed by a task when the profile changes.
+    ``text_hash`` is the hash of the text it was computed from (unchanged text is not
+    sent again); ``backend``/``model`` say which model made it, since vectors of
+    different models are not comparable."""
+
+    expert = models.OneToOneField(ExpertProfile, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    backend = models.CharField(max_length=10)
+    model = models.CharField(max_length=100)
+    dimensions = models.PositiveIntegerField()
+    vector = models.BinaryField()
+    text_hash = models.CharField(max_length=64)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["backend", "model"], name="embedding_model_idx")]
+
+    def __str__(self) -> str:
+        return f"expert #{self.expert_id} ({self.backend}:{self.model})"
+
+
 # --- RFQs ----------------------------------------------------------------------------
 
 

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from datetime import timedelta
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.utils import timezone
 
 from matching.models import CRITERIA, DEFAULT_WEIGHTS, MatchingWeights, Rfq, RfqInvitation, RfqMatch
 
@@ -57,3 +61,31 @@ def viewer_role(rfq: Rfq, user) -> str:  # type: ignore[no-untyped-def]
     if can_see_all_rfqs(user):
         return "staff"
     return "expert"
+
+
+def rfqs_without_matches(*, days: int = 30, limit: int = 20) -> dict[str, Any]:
+    """RFQs of the last ``days`` that found no expert: needs the marketplace cannot
+    serve yet (recruiting targets), newest first, with their total."""
+    since = timezone.now() - timedelta(days=days)
+    qs = (
+        Rfq.objects.filter(created_at__gte=since)
+        .filter(~Exists(RfqMatch.objects.filter(rfq=OuterRef("pk"))))
+        .prefetch_related("specializations")
+        .order_by("-created_at", "-id")
+    )
+    return {
+        "count": qs.count(),
+        "rfqs": [
+            {
+                "id": rfq.pk,
+                "title": rfq.title,
+                "source": rfq.source,
+                "category": rfq.category,
+                "specializations": [s.name for s in rfq.specializations.all()],
+                "country": rfq.country,
+                "status": rfq.status,
+                "created_at": rfq.created_at,
+            }
+            for rfq in qs[:limit]
+        ],
+    }

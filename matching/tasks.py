@@ -3,7 +3,7 @@
 from celery import shared_task
 from django.conf import settings
 
-from matching import search_services
+from matching import embeddings, search_services
 from matching.services import outbox, rfqs
 
 
@@ -28,3 +28,10 @@ def deliver_due_outbox_events() -> dict:
 def expire_due_rfqs() -> int:
     """Open RFQs past their deadline become expired; invited experts are told."""
     return rfqs.expire_due()
+
+
+@shared_task(autoretry_for=(embeddings.EmbeddingError,), retry_backoff=30, retry_backoff_max=600, max_retries=5)
+def refresh_expert_embeddings(expert_ids: list[int]) -> int:
+    """Recomputes the semantic vectors of experts whose profile changed (unchanged
+    text is skipped, so a repeat is cheap)."""
+    return embeddings.refresh(expert_ids)

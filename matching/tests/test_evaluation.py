@@ -51,3 +51,19 @@ def test_command_refuses_a_bad_file(tmp_path):
     bad.write_text(json.dumps({"needs": []}))
     with pytest.raises(CommandError):
         call_command("evaluate_matching", str(bad))
+
+
+@pytest.mark.django_db
+def test_command_evaluates_with_the_semantic_rerank_it_is_asked_for(capsys, settings):
+    from matching.models import ExpertEmbedding
+    from matching.tests.fake_embeddings import FakeEmbeddings
+
+    with FakeEmbeddings() as fake:
+        settings.OPENAI_API_KEY = "sk-test"
+        settings.OPENAI_BASE_URL = fake.base_url
+        call_command("evaluate_matching", "--embeddings", "openai", "--blend", "0.5")
+    out = capsys.readouterr().out
+    assert "(embeddings openai)" in out and "engine time per need" in out
+    assert len(fake.requests) > 1  # the corpus vectors, then the needs
+    assert not ExpertEmbedding.objects.exists()  # rolled back with the corpus
+    assert settings.MATCHING_EMBEDDINGS == "off"
