@@ -143,17 +143,33 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="fx"),
         }
     }
-    CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="fx"),
-                "capacity": 1000,
-                "expiry": 60,
-            },
+    # "pubsub" (default): Redis PUBLISH/SUBSCRIBE, one round trip per send and pushed to
+    # the subscribed process, no per-message polling; at-most-once, which suits pushes
+    # whose truth is stored elsewhere (the inbox, the presence registry). "core": the
+    # list-based layer (capacity, expiry, per-message BZPOPMIN), measured slower
+    # (docs/performance-load.md).
+    CHANNEL_LAYER_BACKEND = env.str("CHANNEL_LAYER_BACKEND", default="pubsub")
+    if CHANNEL_LAYER_BACKEND == "pubsub":
+        CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="fx")},
+            }
         }
-    }
+    elif CHANNEL_LAYER_BACKEND == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [REDIS_URL],
+                    "prefix": env.str("CHANNEL_LAYER_PREFIX", default="fx"),
+                    "capacity": 1000,
+                    "expiry": 60,
+                },
+            }
+        }
+    else:
+        raise ImproperlyConfigured("CHANNEL_LAYER_BACKEND must be 'pubsub' or 'core'.")
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}

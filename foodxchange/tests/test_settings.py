@@ -55,7 +55,17 @@ def test_services_are_used_when_configured():
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == [
         "django.db.backends.postgresql",
-        "channels_redis.core.RedisChannelLayer",
+        "channels_redis.pubsub.RedisPubSubChannelLayer",
         "False",
         "django.core.cache.backends.redis.RedisCache",
     ]
+
+
+def test_the_list_based_channel_layer_can_be_chosen_and_a_typo_refuses_to_start():
+    redis_env = {"SECRET_KEY": "x" * 40, "DATABASE_URL": "postgres://u:p@db:5432/fx", "REDIS_URL": "redis://r:6379/0"}
+    core = _import_settings(**redis_env, CHANNEL_LAYER_BACKEND="core")
+    assert core.returncode == 0, core.stderr
+    assert core.stdout.split()[1] == "channels_redis.core.RedisChannelLayer"
+    typo = _import_settings(**redis_env, CHANNEL_LAYER_BACKEND="pubsbu")
+    assert typo.returncode != 0
+    assert "CHANNEL_LAYER_BACKEND" in typo.stderr
