@@ -208,6 +208,10 @@ LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 LOGIN_THROTTLE_MAX_NEW_PER_IP = env.int("LOGIN_THROTTLE_MAX_NEW_PER_IP", default=50)
 LOGIN_THROTTLE_IP_WINDOW_MINUTES = env.float("LOGIN_THROTTLE_IP_WINDOW_MINUTES", default=60.0)
 LOGIN_THROTTLE_RETENTION_HOURS = env.float("LOGIN_THROTTLE_RETENTION_HOURS", default=24.0)
+# Password hashes (Argon2, ~0.25 CPU s each) running at once per server process, and how
+# long a login/registration waits for one before 429 auth_busy (accounts/hashing.py).
+PASSWORD_HASH_CONCURRENCY = env.int("PASSWORD_HASH_CONCURRENCY", default=1)
+PASSWORD_HASH_WAIT_SECONDS = env.float("PASSWORD_HASH_WAIT_SECONDS", default=3.0)
 TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
 OTP_TOTP_ISSUER = "FoodXchange"
 
