@@ -12,9 +12,10 @@ Accounts, experts and services come from the fixtures file that ``run.py`` write
 several web instances, as ``docker compose --scale web=2`` does behind a proxy; each
 user sticks to one instance, picked at random.
 
-A 409 ``slot_taken`` on booking (two buyers picked the same start) and a 429
-``auth_busy`` on login (the hashing budget said wait) are correct answers, counted on
-their own, not as errors; any other non-2xx answer is an error.
+A 409 ``slot_taken`` or 400 ``slot_unavailable`` on booking (another buyer took the
+slot between the availability read and the booking) and a 429 ``auth_busy`` on login or
+registration (the hashing budget said wait; the user waits as told and retries) are
+correct answers, counted on their own, not as errors; any other non-2xx is an error.
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ BASE = (datetime.now(UTC) + timedelta(days=1)).replace(minute=0, second=0, micro
 EXPECTED = {
     ("POST", "/api/v1/consultations"): {409},
     ("POST", "/api/v1/auth/login"): {429},
+    ("POST", "/api/v1/auth/register"): {429},
     ("POST", "/api/v1/auth/login (storm)"): {429},
 }
 expected_refusals: dict[str, int] = {}
@@ -45,7 +47,10 @@ expected_refusals: dict[str, int] = {}
 def _check(response, method: str, name: str, ok: tuple[int, ...] = (200, 201)) -> None:
     if response.status_code in ok:
         response.success()
-    elif response.status_code in EXPECTED.get((method, name), set()):
+    elif response.status_code in EXPECTED.get((method, name), set()) or (
+        # The slot was free when read and taken by another buyer before this booking.
+        name == "/api/v1/consultations" and response.status_code == 400 and "slot_unavailable" in response.text
+    ):
         key = f"{method} {name} {response.status_code}"
         expected_refusals[key] = expected_refusals.get(key, 0) + 1
         response.success()
@@ -72,8 +77,15 @@ class FoodXchangeUser(HttpUser):
         self.email = random.choice(FIXTURES[self.accounts_key])
         self.login()
 
+    def logged_in(self) -> bool:
+        """Signed in, or signs in now (a failed first login must not turn every later
+        request into a 401 of the test's own making)."""
+        if "Authorization" not in self.client.headers:
+            self.login()
+        return "Authorization" in self.client.headers
+
     def login(self) -> None:
-        for _ in range(10):
+        for _ in range(30):
             with self.client.post(
                 "/api/v1/auth/login", json={"email": self.email, "password": PASSWORD}, catch_response=True
             ) as response:
@@ -81,10 +93,10 @@ class FoodXchangeUser(HttpUser):
                 if response.status_code == 200:
                     self.client.headers["Authorization"] = f"Bearer {response.json()['access']}"
                     return
-                if response.status_code != 429:
+                if response.status_code not in (0, 429):
                     return
             # auth_busy: do as a client should, wait as told, then try again.
-            self.wait_seconds(float(response.headers.get("Retry-After", "1")))
+            self.wait_seconds(float(response.headers.get("Retry-After", "1") if response.headers else 1))
 
     def wait_seconds(self, seconds: float) -> None:
         import gevent
@@ -97,7 +109,8 @@ class FoodXchangeUser(HttpUser):
 
     @task(2)
     def notifications(self) -> None:
-        self.get("/api/v1/notifications", "/api/v1/notifications")
+        if self.logged_in():
+            self.get("/api/v1/notifications", "/api/v1/notifications")
 
 
 class Buyer(FoodXchangeUser):
@@ -122,8 +135,27 @@ class Buyer(FoodXchangeUser):
 
     @task(1)
     def book(self) -> None:
+        """As the SPA does: the expert's free slots for a week, then one of them."""
+        if not self.logged_in():
+            return
         expert = random.choice(FIXTURES["experts"])
-        start = BASE + timedelta(hours=random.randrange(24 * 80))
+        week = BASE + timedelta(days=random.randrange(70))
+        params = {"expert": expert["profile"], "from": week.isoformat(), "to": (week + timedelta(days=7)).isoformat()}
+        with self.client.get(
+            "/api/v1/experts/availability", params=params, name="/api/v1/experts/availability", catch_response=True
+        ) as response:
+            _check(response, "GET", "/api/v1/experts/availability")
+            slots = response.json().get("slots", []) if response.status_code == 200 else []
+        usable = []
+        for slot in slots:
+            begin, end = datetime.fromisoformat(slot["start"]), datetime.fromisoformat(slot["end"])
+            steps = int((end - begin - timedelta(minutes=60)) / timedelta(minutes=30))
+            if steps >= 0:
+                usable.append((begin, steps))
+        if not usable:
+            return
+        begin, steps = random.choice(usable)
+        start = begin + timedelta(minutes=30 * random.randint(0, steps))
         with self.client.post(
             "/api/v1/consultations",
             json={"expert": expert["profile"], "service": expert["service"], "start": start.isoformat()},
@@ -136,8 +168,12 @@ class Buyer(FoodXchangeUser):
     def register(self) -> None:
         email = f"load-{uuid.uuid4().hex[:16]}@load.invalid"
         payload = {"email": email, "password": PASSWORD, "first_name": "Load", "last_name": "Buyer", "role": "client"}
-        with self.client.post("/api/v1/auth/register", json=payload, catch_response=True) as response:
-            _check(response, "POST", "/api/v1/auth/register")
+        for _ in range(30):
+            with self.client.post("/api/v1/auth/register", json=payload, catch_response=True) as response:
+                _check(response, "POST", "/api/v1/auth/register")
+                if response.status_code != 429:
+                    return
+            self.wait_seconds(float(response.headers.get("Retry-After", "1")))
 
     @task(1)
     def relogin(self) -> None:
@@ -150,6 +186,8 @@ class Expert(FoodXchangeUser):
 
     @task(4)
     def update_profile(self) -> None:
+        if not self.logged_in():
+            return
         headline = f"Food safety lead auditor, {random.randint(5, 30)} years"
         with self.client.patch(
             "/api/v1/experts/profile", json={"headline": headline}, name="/api/v1/experts/profile", catch_response=True
@@ -158,6 +196,8 @@ class Expert(FoodXchangeUser):
 
     @task(1)
     def upload_photo(self) -> None:
+        if not self.logged_in():
+            return
         photo = FIXTURES["photo"]
         with (
             open(photo, "rb") as handle,
@@ -176,6 +216,8 @@ class Agent(FoodXchangeUser):
 
     @task(3)
     def create_lead(self) -> None:
+        if not self.logged_in():
+            return
         n = uuid.uuid4().hex[:10]
         payload = {
             "company_name": f"Load Foods {n}",

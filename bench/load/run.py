@@ -53,6 +53,7 @@ SEED = {
     "GET /api/v1/search/experts": ("search 200 req/s", 400),
     "PATCH /api/v1/experts/profile": ("profile updates 100 req/s", None),
     "POST /api/v1/experts/profile/photo": ("uploads 50 req/s", None),
+    "POST /api/v1/consultations": ("(booking: none)", None),
 }
 # Where the seed names no latency, the bar is its strictest average (auth, 150 ms).
 DEFAULT_BAR_MS = 150
@@ -110,7 +111,9 @@ def environment(args: argparse.Namespace, work: Path, run_id: str) -> dict[str, 
             "THROTTLE_RATES": "auth=1000000/min,search=1000000/min,write=1000000/min,upload=1000000/min",
             "LOG_LEVEL": "WARNING",
             "LOG_FORMAT": "text",
-            "DB_CONN_MAX_AGE": "60",
+            # As docker-compose.yml runs web: a bounded pool per process.
+            "DB_CONN_MAX_AGE": "0",
+            "DB_POOL_MAX_SIZE": "8",
             "CELERY_TASK_ALWAYS_EAGER": "false",
             "PAYMENTS_BACKEND": "console",
             "CONSULTATION_PAYMENTS_BACKEND": "console",
@@ -181,9 +184,9 @@ class Stack:
         self.work = work
         self.processes: list[tuple[str, subprocess.Popen]] = []
 
-    def start(self, name: str, command: list[str]) -> subprocess.Popen:
+    def start(self, name: str, command: list[str], **env: str) -> subprocess.Popen:
         log = open(self.work / f"{name}.log", "wb")  # noqa: SIM115 - closed with the process
-        process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=ROOT, env={**self.env, **env}, stdout=log, stderr=subprocess.STDOUT)
         self.processes.append((name, process))
         return process
 
@@ -404,13 +407,15 @@ def main() -> None:
             stack.start(
                 f"web{index + 1}",
                 [str(BIN / "gunicorn"), "foodxchange.asgi:application", "-k", "uvicorn_worker.UvicornWorker",
-                 "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers), "--graceful-timeout", "10"],
+                 "--bind", f"127.0.0.1:{port}", "--workers", str(args.web_workers), "--graceful-timeout", "10",
+                 "--keep-alive", "75"],
             )  # fmt: skip
         for index in range(args.workers):
             stack.start(
                 f"worker{index + 1}",
                 [str(BIN / "celery"), "-A", "foodxchange", "worker", "-Q", "celery", "--concurrency", "1",
                  "-n", f"load{index + 1}-{run_id}@%h", "--loglevel", "WARNING"],
+                DB_POOL_MAX_SIZE="0",  # as docker-compose.yml: the pool is for web processes
             )  # fmt: skip
         for (_, process), port in zip(stack.processes, ports, strict=False):
             wait_healthy(port, process)
