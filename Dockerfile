@@ -27,5 +27,6 @@ USER app
 EXPOSE 8000
 HEALTHCHECK --interval=30s --timeout=3s --start-period=20s CMD python -c \
     "import urllib.request,sys; sys.exit(urllib.request.urlopen('http://127.0.0.1:8000/health').status != 200)"
-# ASGI (HTTP + WebSocket) with uvicorn workers under gunicorn.
-CMD ["sh", "-c", "gunicorn foodxchange.asgi:application -k uvicorn_worker.UvicornWorker --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --graceful-timeout 10 --access-logfile -"]
+# ASGI (HTTP + WebSocket) with uvicorn workers under gunicorn. Keep-alive above the
+# proxy's (nginx: 60 s), so the server never closes a connection the proxy is reusing.
+CMD ["sh", "-c", "gunicorn foodxchange.asgi:application -k uvicorn_worker.UvicornWorker --bind 0.0.0.0:${PORT} --workers ${WEB_CONCURRENCY:-2} --graceful-timeout 10 --keep-alive 75 --access-logfile -"]

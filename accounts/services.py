@@ -36,6 +36,7 @@ from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from accounts import tokens
+from accounts.hashing import hash_slot
 from accounts.models import LoginThrottle, User
 from foodxchange.errors import InvalidInput, NotAuthenticated, TooManyAttempts
 from foodxchange.services import client_ip, record_audit
@@ -75,7 +76,7 @@ def register_user(
     """Creates the account. Two registrations of one email at once: the unique index
     decides, and the loser is refused like any duplicate."""
     try:
-        with transaction.atomic():
+        with hash_slot(), transaction.atomic():
             user = User.objects.create_user(
                 email=email,
                 password=password,
@@ -139,7 +140,8 @@ def authenticate_password(*, request: HttpRequest | None, email: str, password: 
     """Checks the password; after ``LOGIN_LOCKOUT_ATTEMPTS`` failures in a row the
     account (by email, whether or not it exists) is locked for ``LOGIN_LOCKOUT_MINUTES``."""
     email = email.strip().lower()
-    with transaction.atomic():
+    # The slot is taken before the transaction: no row lock is held while waiting.
+    with hash_slot(), transaction.atomic():
         throttle = LoginThrottle.objects.select_for_update().filter(email=email).first()
         if throttle is not None and throttle.is_locked():
             assert throttle.locked_until is not None

@@ -26,6 +26,7 @@ import contextlib
 import json
 import multiprocessing
 import os
+import queue
 import secrets
 import socket
 import statistics
@@ -96,15 +97,20 @@ def delete_users(run_id: str) -> None:
     get_user_model().objects.filter(email__startswith=f"bench-{run_id}-").delete()
 
 
-def send_slice(user_ids: list[int]) -> None:
-    """One sender process: a notification for each user, back to back."""
+def send_slice(user_ids: list[int], results) -> None:
+    """One sender process: a notification for each user, back to back. Puts the
+    duration of each ``notify()`` call on ``results`` (user id → seconds)."""
     from django.contrib.auth import get_user_model
 
     from realtime.services import notify
 
     users = get_user_model().objects.in_bulk(user_ids)
+    durations = {}
     for user_id in user_ids:
-        notify(user=users[user_id], kind=BENCH_KIND, payload={"sent_at": time.time()})
+        sent_at = time.time()
+        notify(user=users[user_id], kind=BENCH_KIND, payload={"sent_at": sent_at})
+        durations[user_id] = time.time() - sent_at
+    results.put(durations)
 
 
 def wait_http(url: str, deadline: float) -> None:
@@ -267,6 +273,7 @@ async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_pr
             f"(per socket p50 {percentile(connect_times, 50) * 1000:.1f} ms, "
             f"p95 {percentile(connect_times, 95) * 1000:.1f} ms)"
         )
+        await report_presence(len(sockets), "after connecting")
         targets = sockets
         if args.close_half:
             # Churn: half the clients leave at once; the rest must keep receiving.
@@ -274,6 +281,7 @@ async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_pr
             await asyncio.gather(*(s.conn.close() for s in leaving))
             await asyncio.sleep(1)
             print(f"closed {len(leaving)} sockets at once; bursting to the other {len(targets)}")
+            await report_presence(len(targets), "after the churn")
         listeners = [asyncio.create_task(s.listen()) for s in targets]
 
         # --- burst -----------------------------------------------------------------------
@@ -281,6 +289,7 @@ async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_pr
         workers = args.workers or (1 if is_sqlite else 4)
         user_ids = [s.user_id for s in targets]
 
+        notify_durations: dict[int, float] = {}
         burst_started = time.perf_counter()
         if in_process:
             # In-memory layer: the push must run on the server's event loop (this one).
@@ -304,9 +313,16 @@ async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_pr
 
             await sync_to_async(connections.close_all)()
             context = multiprocessing.get_context("fork")
-            processes = [context.Process(target=send_slice, args=(user_ids[i::workers],)) for i in range(workers)]
+            results = context.Queue()
+            processes = [
+                context.Process(target=send_slice, args=(user_ids[i::workers], results)) for i in range(workers)
+            ]
             for process in processes:
                 process.start()
+            for _ in processes:
+                # Read before joining: a child blocks on exit until its queued data is read.
+                with contextlib.suppress(queue.Empty):
+                    notify_durations.update(await asyncio.to_thread(results.get, timeout=args.timeout))
             for process in processes:
                 await asyncio.to_thread(process.join)
             if any(process.exitcode for process in processes):
@@ -330,10 +346,53 @@ async def measure(args: argparse.Namespace, base_url: str, run_id: str, *, in_pr
                 f"p50 {percentile(ms, 50):.1f} ms, p95 {percentile(ms, 95):.1f} ms, "
                 f"p99 {percentile(ms, 99):.1f} ms, max {max(ms):.1f} ms, mean {statistics.fmean(ms):.1f} ms"
             )
+        if notify_durations and latencies:
+            # Where the time goes: the notify() call itself (database write, commit, the
+            # group_send) versus the layer and the server after it returned.
+            spent = [notify_durations[s.user_id] * 1000 for s in targets if s.user_id in notify_durations]
+            after = [
+                (s.latency - notify_durations[s.user_id]) * 1000
+                for s in targets
+                if s.latency is not None and s.user_id in notify_durations
+            ]
+            print(
+                f"  of which notify() call: p50 {percentile(spent, 50):.1f} ms, p95 {percentile(spent, 95):.1f} ms; "
+                f"after it returned: p50 {percentile(after, 50):.1f} ms, p95 {percentile(after, 95):.1f} ms"
+            )
         for task in listeners:
             task.cancel()
     finally:
         await asyncio.gather(*(s.conn.close() for s in sockets if s.conn), return_exceptions=True)
+
+
+async def report_presence(expected: int, when: str) -> None:
+    """Presence is one registry for every server process: the users it counts as live
+    must be exactly the sockets open, whichever process holds them. With Redis, also
+    shows how the sockets' subscriptions spread over the server processes."""
+    from asgiref.sync import sync_to_async
+    from django.conf import settings
+
+    from realtime.selectors import connected_user_count
+
+    deadline = time.time() + 10
+    live = await sync_to_async(connected_user_count)()
+    while live != expected and time.time() < deadline:
+        await asyncio.sleep(0.5)
+        live = await sync_to_async(connected_user_count)()
+    verdict = "correct" if live == expected else "WRONG"
+    line = f"presence {when}: {live} users live, {expected} expected ({verdict})"
+    if settings.REDIS_URL and settings.CHANNEL_LAYERS["default"]["BACKEND"].endswith("RedisPubSubChannelLayer"):
+        import redis
+
+        client = redis.Redis.from_url(settings.REDIS_URL)
+        db = client.connection_pool.connection_kwargs.get("db", 0)
+        subs = sorted(
+            (int(c.get("sub", 0)) for c in client.client_list() if int(c.get("sub", 0)) > 50 and int(c["db"]) == db),
+            reverse=True,
+        )
+        client.close()
+        line += f"; channel-layer subscriptions per server process: {subs}"
+    print(line)
 
 
 def main() -> None:

@@ -124,6 +124,20 @@ DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}"),
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DB_CONN_MAX_AGE", default=0)
+# A connection pool per process (PostgreSQL, psycopg_pool): a request borrows a
+# connection instead of forking a new server backend, and a process never holds more
+# than DB_POOL_MAX_SIZE, so web x workers x pool size stays under max_connections
+# however many replicas run. 0 = no pool (a connection per request, or CONN_MAX_AGE).
+DB_POOL_MAX_SIZE = env.int("DB_POOL_MAX_SIZE", default=0)
+if DB_POOL_MAX_SIZE and DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    if DATABASES["default"]["CONN_MAX_AGE"]:
+        raise ImproperlyConfigured("DB_POOL_MAX_SIZE needs DB_CONN_MAX_AGE=0 (the pool keeps the connections).")
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(env.int("DB_POOL_MIN_SIZE", default=1), DB_POOL_MAX_SIZE),
+        "max_size": DB_POOL_MAX_SIZE,
+        # A request waits this long for a free connection, then fails (503 from /ready).
+        "timeout": env.float("DB_POOL_TIMEOUT", default=10.0),
+    }
 DATABASES["default"].setdefault("TEST", {})
 if env.str("TEST_DATABASE_NAME", default=""):
     DATABASES["default"]["TEST"]["NAME"] = env.str("TEST_DATABASE_NAME")
@@ -144,17 +158,33 @@ if REDIS_URL:
             "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="fx"),
         }
     }
-    CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
-        "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {
-                "hosts": [REDIS_URL],
-                "prefix": env.str("CHANNEL_LAYER_PREFIX", default="fx"),
-                "capacity": 1000,
-                "expiry": 60,
-            },
+    # "pubsub" (default): Redis PUBLISH/SUBSCRIBE, one round trip per send and pushed to
+    # the subscribed process, no per-message polling; at-most-once, which suits pushes
+    # whose truth is stored elsewhere (the inbox, the presence registry). "core": the
+    # list-based layer (capacity, expiry, per-message BZPOPMIN), measured slower
+    # (docs/performance-load.md).
+    CHANNEL_LAYER_BACKEND = env.str("CHANNEL_LAYER_BACKEND", default="pubsub")
+    if CHANNEL_LAYER_BACKEND == "pubsub":
+        CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
+            "default": {
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+                "CONFIG": {"hosts": [REDIS_URL], "prefix": env.str("CHANNEL_LAYER_PREFIX", default="fx")},
+            }
         }
-    }
+    elif CHANNEL_LAYER_BACKEND == "core":
+        CHANNEL_LAYERS = {
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {
+                    "hosts": [REDIS_URL],
+                    "prefix": env.str("CHANNEL_LAYER_PREFIX", default="fx"),
+                    "capacity": 1000,
+                    "expiry": 60,
+                },
+            }
+        }
+    else:
+        raise ImproperlyConfigured("CHANNEL_LAYER_BACKEND must be 'pubsub' or 'core'.")
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
@@ -193,6 +223,10 @@ LOGIN_LOCKOUT_MINUTES = env.int("LOGIN_LOCKOUT_MINUTES", default=15)
 LOGIN_THROTTLE_MAX_NEW_PER_IP = env.int("LOGIN_THROTTLE_MAX_NEW_PER_IP", default=50)
 LOGIN_THROTTLE_IP_WINDOW_MINUTES = env.float("LOGIN_THROTTLE_IP_WINDOW_MINUTES", default=60.0)
 LOGIN_THROTTLE_RETENTION_HOURS = env.float("LOGIN_THROTTLE_RETENTION_HOURS", default=24.0)
+# Password hashes (Argon2, ~0.25 CPU s each) running at once per server process, and how
+# long a login/registration waits for one before 429 auth_busy (accounts/hashing.py).
+PASSWORD_HASH_CONCURRENCY = env.int("PASSWORD_HASH_CONCURRENCY", default=1)
+PASSWORD_HASH_WAIT_SECONDS = env.float("PASSWORD_HASH_WAIT_SECONDS", default=3.0)
 TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
 OTP_TOTP_ISSUER = "FoodXchange"
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Iterable
 from datetime import UTC, datetime
@@ -142,16 +143,31 @@ async def channel_layer_roundtrip(timeout: float = 2.0) -> dict[str, Any]:
     if layer is None:
         return {"ok": False, "backend": None, "latency_ms": None, "error": "no channel layer configured"}
     started = time.perf_counter()
+    channel = None
     try:
         channel = await layer.new_channel()
         await layer.send(channel, {"type": "health.ping"})
         message = await asyncio.wait_for(layer.receive(channel), timeout=timeout)
     except Exception as exc:  # any layer failure is what this check reports
         return {"ok": False, "backend": backend, "latency_ms": None, "error": f"{type(exc).__name__}: {exc}"}
+    finally:
+        if channel is not None:
+            await _release_channel(layer, channel)
     if message.get("type") != "health.ping":
         return {"ok": False, "backend": backend, "latency_ms": None, "error": "unexpected message"}
     latency = round((time.perf_counter() - started) * 1000, 2)
     return {"ok": True, "backend": backend, "latency_ms": latency, "error": None}
+
+
+async def _release_channel(layer: Any, channel: str) -> None:
+    """The pub/sub layer keeps a channel subscribed until a receive on it is cancelled
+    (Channels has no delete_channel): cancel one, so each health check does not leave a
+    subscription behind in the serving process."""
+    waiter = asyncio.ensure_future(layer.receive(channel))
+    await asyncio.sleep(0)
+    waiter.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await waiter
 
 
 def realtime_settings() -> dict[str, Any]:

@@ -7,6 +7,7 @@ write never notifies anyone.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import time
@@ -65,8 +66,14 @@ def notify(
         if existing:
             return existing
     channels = channels_for(user=user, kind=kind)
+    outbound = [channel for channel in OUTBOUND_CHANNELS if channels[channel]]
+    # One INSERT when nothing goes out by email/WhatsApp: a single statement is atomic
+    # by itself, and a burst of pushes should not pay BEGIN/COMMIT round trips each. A
+    # savepoint is still needed inside a caller's transaction when a duplicate key may
+    # fail the INSERT, so that failure does not break the caller's transaction.
+    needs_atomic = bool(outbound) or (idempotency_key is not None and transaction.get_connection().in_atomic_block)
     try:
-        with transaction.atomic():
+        with transaction.atomic() if needs_atomic else contextlib.nullcontext():
             notification = Notification.objects.create(
                 user=user,
                 kind=kind,
@@ -75,9 +82,7 @@ def notify(
                 in_app=channels[Channel.IN_APP],
             )
             deliveries = NotificationDelivery.objects.bulk_create(
-                NotificationDelivery(notification=notification, channel=channel)
-                for channel in OUTBOUND_CHANNELS
-                if channels[channel]
+                NotificationDelivery(notification=notification, channel=channel) for channel in outbound
             )
     except IntegrityError:
         if not idempotency_key:

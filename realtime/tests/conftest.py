@@ -22,14 +22,13 @@ ORIGIN = (b"origin", b"http://testserver")
 def realtime_backend(request, settings):
     prefix = f"fxtest{uuid.uuid4().hex[:12]}"
     if request.param == "redis":
+        # The production layer (pub/sub), with a prefix of the test's own.
         settings.CHANNEL_LAYERS = {
             "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
                 "CONFIG": {
                     "hosts": [{"address": settings.REDIS_URL, "socket_timeout": settings.CHANNEL_LAYER_SOCKET_TIMEOUT}],
                     "prefix": prefix,
-                    "capacity": 1000,
-                    "expiry": 60,
                 },
             }
         }

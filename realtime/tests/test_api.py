@@ -273,7 +273,7 @@ def test_status_reports_layer_and_connected_users(client_for, agent_user, expert
     body = client_for(agent_user).get("/api/v1/realtime/status").json()
     assert body["connected_users"] == 1
     assert body["channel_layer"]["ok"] is True
-    expected_layer = "RedisChannelLayer" if presence == "redis" else "InMemoryChannelLayer"
+    expected_layer = "RedisPubSubChannelLayer" if presence == "redis" else "InMemoryChannelLayer"
     assert body["channel_layer"]["backend"].endswith(expected_layer)
     assert body["presence_store"] == presence
 

@@ -315,3 +315,37 @@ def test_worker_retries_transient_failures_only(agent, monkeypatch, permanent, r
             assert retries == []
     finally:
         deliver_notification.pop_request()
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_push_only_notifications_with_one_key_store_one():
+    """The push-only path is a bare INSERT (no transaction of its own): two racing
+    calls still end with one row, both returning it."""
+    user = UserFactory(role="agent")
+    results, errors = run_in_threads(
+        lambda: services.notify(user=user, kind="rfq.matched", payload={}, idempotency_key="race-1").pk, 4
+    )
+    assert errors == []
+    assert len(set(results)) == 1
+    assert Notification.objects.filter(idempotency_key="race-1").count() == 1
+
+
+def test_a_duplicate_key_inside_a_callers_transaction_leaves_it_usable(agent, monkeypatch):
+    """A duplicate that slips past the first lookup (a concurrent insert) fails its
+    INSERT in a savepoint: the caller's transaction goes on."""
+    first = services.notify(user=agent, kind="rfq.matched", payload={}, idempotency_key="dup-1")
+    real_filter = Notification.objects.filter
+
+    def blind_filter(*args, **kwargs):
+        # The pre-check misses the row, as when another transaction inserted it meanwhile.
+        if kwargs.keys() == {"idempotency_key"}:
+            return Notification.objects.none()
+        return real_filter(*args, **kwargs)
+
+    with transaction.atomic():
+        monkeypatch.setattr(Notification.objects, "filter", blind_filter)
+        second = services.notify(user=agent, kind="rfq.matched", payload={}, idempotency_key="dup-1")
+        monkeypatch.setattr(Notification.objects, "filter", real_filter)
+        assert second.pk == first.pk
+        assert Notification.objects.filter(user=agent).count() == 1  # the transaction still works
