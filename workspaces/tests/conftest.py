@@ -12,3 +12,8 @@ def pair(db):
         kind="consultation", subject_id=101, title="HACCP plan review", client=client, expert=expert
     )
     return workspace, client, expert
+
+
+# The realtime app's fixtures: the real ASGI application on the in-memory layer and on
+# channels-redis.
+from realtime.tests.conftest import realtime_backend, ws  # noqa: E402, F401
