@@ -70,7 +70,8 @@ class MessagesView(APIView):
     def initial(self, request, *args, **kwargs):
         # Uploads count against the tighter upload rate; judged by the header, so the
         # body is not parsed before the caller is authenticated.
-        self.throttle_scope = "upload" if request.content_type.startswith("multipart/") else "write"
+        uploading = request.method == "POST" and request.content_type.startswith("multipart/")
+        self.throttle_scope = "upload" if uploading else None  # None: "write" for posts, free reads
         super().initial(request, *args, **kwargs)
 
     @extend_schema(

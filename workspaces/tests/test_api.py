@@ -214,3 +214,18 @@ def test_the_list_is_latest_activity_first(pair, client_for):
     results = client_for(client).get(reverse("workspaces")).json()["results"]
     assert [w["id"] for w in results] == [workspace.pk, other.pk]
     assert results[0]["can_post"] is True and results[0]["client"]["id"] == client.pk
+
+
+def test_uploads_use_the_upload_rate_and_reads_are_not_throttled(pair, client_for, monkeypatch):
+    from foodxchange.api.throttles import ScopedThrottle
+
+    workspace, client, _expert = pair
+    monkeypatch.setitem(ScopedThrottle.THROTTLE_RATES, "upload", "1/min")
+    monkeypatch.setitem(ScopedThrottle.THROTTLE_RATES, "write", "3/min")
+    api = client_for(client)
+    assert post(api, workspace, "a", [files.upload("a.pdf", files.PDF)]).status_code == 201
+    assert post(api, workspace, "b", [files.upload("b.pdf", files.PDF)]).status_code == 429
+    assert post(api, workspace, "text only").status_code == 201
+    for _ in range(5):
+        assert api.get(url("workspace-messages", workspace)).status_code == 200
+    assert Message.objects.count() == 2
