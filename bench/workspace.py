@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -40,9 +41,13 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foodxchange.settings")
 # Tokens are signed here and checked by the server: both need the same key.
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
+# A throw-away ledger key (required with DEBUG off; nothing is signed here).
+os.environ.setdefault("COMPLIANCE_SIGNING_KEY", base64.b64encode(os.urandom(32)).decode())
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("LOG_FORMAT", "text")
-os.environ.setdefault("DB_CONN_MAX_AGE", "60")
+# Under ASGI every request runs in a thread of its own: a persistent connection per thread
+# would pile up past max_connections, so connections close after each request (the default).
+os.environ.setdefault("DB_CONN_MAX_AGE", "0")
 # The members post faster than a person would: lift the per-user write throttle.
 os.environ.setdefault("THROTTLE_RATES", "write=100000/min")
 
@@ -54,7 +59,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=30.0, help="how long the members chat, default 30")
     parser.add_argument("--think", type=float, default=1.0, help="mean pause between a member's posts (s)")
     parser.add_argument("--server-workers", type=int, default=1, help="uvicorn worker processes")
-    parser.add_argument("--http-connections", type=int, default=50, help="HTTP connections to the server")
+    parser.add_argument("--http-connections", type=int, default=20, help="HTTP connections to the server")
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for late pushes at the end")
     parser.add_argument("--keep", action="store_true", help="keep the bench users and workspaces")
     return parser.parse_args()

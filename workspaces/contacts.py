@@ -24,6 +24,8 @@ def has_email(text: str) -> bool:
 
 
 def has_phone(text: str) -> bool:
+    if sum(ch.isdigit() for ch in text) < MIN_PHONE_DIGITS:
+        return False  # most messages: no need to run the matcher at all
     regions = [r.strip().upper() for r in settings.WORKSPACE_CONTACT_PHONE_REGIONS if r.strip()] or [None]
     for region in regions:
         for match in phonenumbers.PhoneNumberMatcher(text, region, leniency=phonenumbers.Leniency.VALID):

@@ -163,8 +163,9 @@ def post_message(
     stored = _store(workspace, storage, list(zip(checked, files, strict=True)))
     try:
         with transaction.atomic():
-            # One writer per workspace at a time: version numbers are read then written.
-            Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
+            if checked:
+                # One uploader per workspace at a time: version numbers are read then written.
+                Workspace.objects.select_for_update().filter(pk=workspace.pk).first()
             message = Message.objects.create(
                 workspace=workspace,
                 sender=sender,
