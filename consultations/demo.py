@@ -14,6 +14,7 @@ from consultations import services
 from consultations.models import Consultation, Payment
 from experts.models import ExpertProfile, ExpertService
 from experts.selectors import free_slots
+from workspaces import demo as workspaces_demo
 
 COMMENTS = [
     "Clear, practical advice; our HACCP plan passed the audit.",
@@ -123,6 +124,11 @@ def _upcoming_demo_booking() -> str:
         slot = slot if slot == start else slot + timedelta(hours=1)
         if slot + timedelta(minutes=service.duration_minutes) <= end:
             booking = services.BookingRequest(expert_id=expert.pk, service_id=service.pk, start=slot)
-            c = services.book_consultation(client=client, booking=booking, idempotency_key="demo-upcoming")
+            # The charge is sent when this commits: the demo chat starts before the payment.
+            with transaction.atomic():
+                c = services.book_consultation(client=client, booking=booking, idempotency_key="demo-upcoming")
+                workspace = workspaces_demo.demo_workspace()
+                if workspace is not None:
+                    workspaces_demo.open_conversation(workspace=workspace)
             return f"#{c.pk} at {c.start:%Y-%m-%d %H:%M} UTC"
     return "no free slot"

@@ -6,6 +6,7 @@ from consultations import selectors
 from consultations.models import Consultation, ConsultationEvent, Invoice, Refund, Review
 from foodxchange.api.fields import MAX_OBJECT_ID
 from foodxchange.money import round_money
+from workspaces import selectors as workspace_selectors
 
 
 class BookingSerializer(serializers.Serializer):
@@ -151,9 +152,13 @@ class ConsultationSerializer(serializers.ModelSerializer):
 class ConsultationDetailSerializer(ConsultationSerializer):
     events = EventSerializer(many=True, read_only=True)
     refunds = RefundSerializer(many=True, read_only=True)
+    workspace = serializers.SerializerMethodField(help_text="Id of the consultation's workspace (messages, files)")
 
     class Meta(ConsultationSerializer.Meta):
-        fields = [*ConsultationSerializer.Meta.fields, "events", "refunds"]
+        fields = [*ConsultationSerializer.Meta.fields, "events", "refunds", "workspace"]
+
+    def get_workspace(self, obj: Consultation) -> int | None:
+        return workspace_selectors.workspace_id_for(kind="consultation", subject_id=obj.pk)
 
 
 class ReviewSerializer(serializers.ModelSerializer):

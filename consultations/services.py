@@ -51,6 +51,7 @@ from foodxchange.codes import CURRENCY_CODES
 from foodxchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceUnavailable
 from foodxchange.money import percent_of, round_money, to_minor_units
 from foodxchange.services import record_audit
+from workspaces import services as workspace_services
 
 logger = logging.getLogger(__name__)
 
@@ -348,6 +349,10 @@ def book_consultation(*, client: Any, booking: BookingRequest, idempotency_key: 
                 target=consultation,
                 after={"status": S.PENDING_PAYMENT, "price": str(price), "currency": service.currency},
             )
+            # The shared room of this booking (messages, files), opened with it.
+            workspace_services.open_workspace(
+                kind="consultation", subject_id=consultation.pk, title=service.title, client=client, expert=expert.user
+            )
     except IntegrityError as exc:
         if idempotency_key and Consultation.objects.filter(client=client, idempotency_key=idempotency_key).exists():
             return Consultation.objects.get(client=client, idempotency_key=idempotency_key)
@@ -430,6 +435,8 @@ def payment_succeeded(*, intent_id: str, charge_id: str = "") -> Consultation | 
         payment.paid_at = timezone.now()
         payment.failure_message = ""
         payment.save()
+        # Money moved between the two: contact details in their messages are fine now.
+        workspace_services.record_payment(kind="consultation", subject_id=consultation.pk, at=payment.paid_at)
         _ledger(consultation, LedgerEntry.Kind.CHARGE, payment.amount, f"{payment.idempotency_key}:ledger", intent_id)
         # The invoice takes its number in a short transaction of its own after this one
         # commits: the year's counter row is one lock for every booking, so it must not
