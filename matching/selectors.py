@@ -57,3 +57,8 @@ def viewer_role(rfq: Rfq, user) -> str:  # type: ignore[no-untyped-def]
     if can_see_all_rfqs(user):
         return "staff"
     return "expert"
+
+
+def invitation_for(*, rfq_id: int, expert_id: int) -> RfqInvitation | None:
+    """The expert's invitation to the RFQ, or None when they were not invited."""
+    return RfqInvitation.objects.filter(rfq_id=rfq_id, expert_id=expert_id).first()
