@@ -554,6 +554,15 @@ ASSISTANT_COMPOSER = env.str("ASSISTANT_COMPOSER", default="openai" if OPENAI_AP
 if ASSISTANT_COMPOSER not in ("openai", "local"):
     raise ImproperlyConfigured("ASSISTANT_COMPOSER must be 'openai' or 'local'.")
 
+# --- workspaces ---
+# Attachments: at most WORKSPACE_ATTACHMENT_MAX_BYTES each (checked by content), at most
+# WORKSPACE_ATTACHMENTS_PER_MESSAGE per message. Phone numbers written in national format
+# are recognised for the WORKSPACE_CONTACT_PHONE_REGIONS (international ones always).
+WORKSPACE_ATTACHMENT_MAX_BYTES = env.int("WORKSPACE_ATTACHMENT_MAX_BYTES", default=25 * 1024 * 1024)
+WORKSPACE_ATTACHMENTS_PER_MESSAGE = env.int("WORKSPACE_ATTACHMENTS_PER_MESSAGE", default=10)
+WORKSPACE_MESSAGE_MAX_CHARS = env.int("WORKSPACE_MESSAGE_MAX_CHARS", default=10_000)
+WORKSPACE_CONTACT_PHONE_REGIONS = env.list("WORKSPACE_CONTACT_PHONE_REGIONS", default=["US", "GB", "DE", "FR", "IN"])
+
 # --- intelligence ---
 # Analytics reports are cached this long (seconds; decimals allowed); a new FX rate
 # drops them at once.
