@@ -35,6 +35,8 @@ class NoteSerializer(serializers.Serializer):
 
 class SubmitSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=5000)
+    # Multipart uploads, each checked by content by the workspace (PDF, images, DOCX, XLSX, CSV).
+    files = serializers.ListField(child=serializers.FileField(), required=False)
 
 
 class ReasonSerializer(serializers.Serializer):

@@ -20,12 +20,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import IntegrityError, transaction
 from django.db.models import Max, Sum
 from django.utils import timezone
@@ -55,6 +56,7 @@ from matching.selectors import invitation_for
 from matching.services import rfqs as rfq_services
 from realtime.services import notify
 from workspaces import services as workspace_services
+from workspaces.selectors import workspace_for, workspace_id_for
 
 logger = logging.getLogger(__name__)
 
@@ -873,31 +875,72 @@ def submit(
     milestone_id: int,
     actor: Any,
     note: str,
-    deliverables: list[dict[str, Any]] | None = None,
-    attachment_ids: list[int] | None = None,
+    files: Sequence[UploadedFile] = (),
     request: Any = None,
 ) -> Milestone:
     """The expert hands in a funded milestone; the client's review window opens.
-    ``deliverables`` are the delivered files' name, size and SHA-256 (hashed by the
-    workspace that stores them)."""
+
+    The note and the files are posted as a message into the engagement's workspace
+    (which checks every file by content and stores nothing if one is refused), before
+    the transition's transaction since storing a file may be a network call. The
+    milestone keeps the ids, names, sizes and SHA-256 of those attachments; they go to
+    the compliance ledger when the milestone is approved."""
     engagement = _engagement(engagement_id)
     role = _require(engagement, actor, "expert")
-    _milestone_of(engagement, milestone_id)
+    current = _milestone_of(engagement, milestone_id)
     note = (note or "").strip()
     if not note:
         raise InvalidInput("Describe what you deliver.", field="note")
     if len(note) > 5000:
         raise InvalidInput("At most 5,000 characters.", field="note")
+    # Checked before anything is posted; checked again under the lock below.
+    if engagement.status != Engagement.Status.ACTIVE or current.status not in lifecycle.TRANSITIONS["submit"].sources:
+        raise Conflict(
+            f"A {current.status} milestone cannot be submitted.",
+            code="invalid_transition",
+            details={"status": [current.status]},
+        )
+    workspace_id = workspace_id_for(kind="engagement", subject_id=engagement.pk)
+    workspace = workspace_for(user=actor, workspace_id=workspace_id) if workspace_id else None
+    if workspace is None:
+        workspace = workspace_services.open_workspace(
+            kind="engagement",
+            subject_id=engagement.pk,
+            title=engagement.title,
+            client=engagement.client,
+            expert=engagement.expert.user,
+        )
+    round_number = current.submission_count + 1
+    message = workspace_services.post_message(
+        workspace=workspace,
+        sender=actor,
+        body=f"Milestone “{current.title}” submitted for review (round {round_number}).\n\n{note}",
+        files=list(files),
+        idempotency_key=f"milestone-{current.reference}-submit-{round_number}",
+    )
+    attachments = list(message.attachments.order_by("id"))
 
     def go(_e: Engagement, m: Milestone) -> dict[str, Any]:
+        if m.submission_count + 1 != round_number:
+            raise Conflict("This milestone was submitted meanwhile.", code="invalid_transition")
         now = timezone.now()
         m.submission_note = note
-        m.attachment_ids = list(attachment_ids or [])
-        m.deliverables = list(deliverables or [])
-        m.submission_count += 1
+        m.attachment_ids = [a.pk for a in attachments]
+        m.deliverables = [
+            {
+                "attachment_id": a.pk,
+                "name": a.name,
+                "version": a.version,
+                "content_type": a.content_type,
+                "size": a.size,
+                "sha256": a.sha256,
+            }
+            for a in attachments
+        ]
+        m.submission_count = round_number
         m.submitted_at = now
         m.review_closes_at = now + review_window()
-        return {"review_closes_at": m.review_closes_at, "files": len(m.attachment_ids), "round": m.submission_count}
+        return {"review_closes_at": m.review_closes_at, "files": len(attachments), "round": round_number}
 
     with transaction.atomic():
         _, milestone = _apply(

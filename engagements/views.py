@@ -3,6 +3,7 @@ from typing import Any
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
+from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -159,11 +160,24 @@ class FundView(APIView):
 class SubmitView(APIView):
     permission_classes = [IsAuthenticated]
 
-    @_action("Hand in a funded milestone (the expert); the review window opens", SubmitSerializer)
+    parser_classes = [JSONParser, MultiPartParser, FormParser]
+
+    @_action(
+        "Hand in a funded milestone (the expert): the note and files (multipart `files`) go to the "
+        "engagement's workspace; the review window opens",
+        SubmitSerializer,
+    )
     def post(self, request, pk: int, mid: int):
         _visible(request, pk)
         v = _valid(SubmitSerializer, request)
-        services.submit(engagement_id=pk, milestone_id=mid, actor=request.user, note=v["note"], request=request)
+        services.submit(
+            engagement_id=pk,
+            milestone_id=mid,
+            actor=request.user,
+            note=v["note"],
+            files=request.FILES.getlist("files"),
+            request=request,
+        )
         return _detail(request, pk)
 
 
