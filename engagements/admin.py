@@ -20,6 +20,7 @@ from engagements.models import (
     MilestoneTransfer,
     Quote,
     QuoteMilestone,
+    StripeEvent,
 )
 from foodxchange.admin import StaffAreaAdmin
 from foodxchange.errors import DomainError, message_of
@@ -290,3 +291,12 @@ class LedgerEntryAdmin(ReadOnlyAreaAdmin):
     list_filter = ["kind", "currency"]
     search_fields = ["idempotency_key", "external_id", "=milestone__id", "=engagement__id"]
     readonly_fields = [f.name for f in LedgerEntry._meta.fields]
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAreaAdmin):
+    view_area = "finance"
+    list_display = ["event_id", "type", "received_at", "processed_at", "result"]
+    list_filter = ["type", "result"]
+    search_fields = ["event_id"]
+    readonly_fields = [f.name for f in StripeEvent._meta.fields]

@@ -73,7 +73,7 @@ def seed(*, stdout, **options) -> None:
     expert = ExpertProfile.objects.filter(user__email="expert@demo.foodxchange.local").select_related("user").first()
     others = list(
         ExpertProfile.objects.filter(verification_status="verified", is_active=True)
-        .exclude(pk=getattr(expert, "pk", None))
+        .exclude(user__email="expert@demo.foodxchange.local")
         .select_related("user")
         .order_by("id")[:2]
     )

@@ -345,3 +345,22 @@ class LedgerEntry(models.Model):
 
     def delete(self, *args, **kwargs):
         raise ImmutableLedgerError("Ledger rows are append-only.")
+
+
+class StripeEvent(models.Model):
+    """A webhook event of the engagements endpoint, stored before it is acted on: each
+    id is handled once, whatever Stripe retries."""
+
+    event_id = models.CharField(max_length=255, unique=True)
+    type = models.CharField(max_length=100, db_index=True)
+    payload = models.JSONField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    result = models.CharField(max_length=200, blank=True)
+    received_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-received_at"]
+        verbose_name = "Stripe event"
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"

@@ -44,6 +44,7 @@ from engagements.models import (
     MilestoneTransfer,
     Quote,
     QuoteMilestone,
+    StripeEvent,
 )
 from experts import payout_accounts
 from experts.models import ExpertProfile
@@ -683,25 +684,32 @@ def execute_refund(*, refund_id: int) -> MilestoneRefund:
             )
         refund.refresh_from_db()
         return refund
-    with transaction.atomic():
-        locked = MilestoneRefund.objects.select_for_update().select_related("milestone").get(pk=refund.pk)
-        if locked.status == MilestoneRefund.Status.PENDING:
-            locked.provider_id = result.id
-            if result.status == "failed":
-                locked.status = MilestoneRefund.Status.FAILED
-                locked.save()
-            else:
-                locked.status = MilestoneRefund.Status.SUCCEEDED
-                locked.save()
-                _ledger(
-                    locked.milestone,
-                    LedgerEntry.Kind.REFUND,
-                    -locked.amount,
-                    f"{locked.idempotency_key}:ledger",
-                    result.id,
-                )
+    if result.status == "failed":
+        with transaction.atomic():
+            MilestoneRefund.objects.filter(pk=refund.pk, status=MilestoneRefund.Status.PENDING).update(
+                status=MilestoneRefund.Status.FAILED, provider_id=result.id
+            )
+    elif result.status == "succeeded":
+        refund_succeeded(refund_id=refund.pk, provider_id=result.id)
+    else:
+        # Pending at the provider: the charge.refunded webhook settles it.
+        with transaction.atomic():
+            MilestoneRefund.objects.filter(pk=refund.pk, provider_id="").update(provider_id=result.id)
     refund.refresh_from_db()
     return refund
+
+
+def refund_succeeded(*, refund_id: int, provider_id: str) -> None:
+    """The refund went through (at once or by webhook); the ledger row is written once."""
+    with transaction.atomic():
+        locked = MilestoneRefund.objects.select_for_update().select_related("milestone").get(pk=refund_id)
+        if locked.status == MilestoneRefund.Status.SUCCEEDED:
+            return
+        locked.status = MilestoneRefund.Status.SUCCEEDED
+        locked.provider_id = provider_id or locked.provider_id
+        locked.save()
+        key = f"{locked.idempotency_key}:ledger"
+        _ledger(locked.milestone, LedgerEntry.Kind.REFUND, -locked.amount, key, provider_id)
 
 
 # --- releases and transfers ---------------------------------------------------------------------
@@ -1254,6 +1262,54 @@ def retry_pending_money() -> dict[str, int]:
         execute_refund(refund_id=pk)
         refunds += 1
     return {"charges": charges, "refunds": refunds, "transfers": pay_waiting_transfers()}
+
+
+def transfer_event(*, transfer_id: str, status: str) -> None:
+    """Transfer webhooks: ``reversed``/``failed`` as Stripe reports them."""
+    target = {"reversed": MilestoneTransfer.Status.REVERSED, "failed": MilestoneTransfer.Status.FAILED}.get(status)
+    if target is None or not transfer_id:
+        return
+    with transaction.atomic():
+        MilestoneTransfer.objects.filter(provider_id=transfer_id).exclude(status=target).update(
+            status=target, failure_message=f"reported {status} by the provider"
+        )
+
+
+def handle_stripe_event(*, event: dict[str, Any]) -> str:
+    """A verified event of the engagements webhook endpoint. Its id is stored first
+    (unique), so a repeated delivery does nothing; the handlers are monotonic (a late
+    failure never undoes a success), so the order of delivery is harmless."""
+    event_id = str(event.get("id") or "")
+    kind = str(event.get("type") or "")
+    if not event_id:
+        raise InvalidInput("Event without an id.", field="id")
+    try:
+        with transaction.atomic():
+            row = StripeEvent.objects.create(event_id=event_id, type=kind, payload=event)
+    except IntegrityError:
+        return "duplicate"
+    obj = (event.get("data") or {}).get("object") or {}
+    result = "ignored"
+    if kind == "payment_intent.succeeded":
+        latest = obj.get("latest_charge") or ""
+        charge_id = latest if isinstance(latest, str) else str(latest.get("id", ""))
+        result = "ok" if payment_succeeded(intent_id=str(obj.get("id", "")), charge_id=charge_id) else "unknown"
+    elif kind == "payment_intent.payment_failed":
+        error = obj.get("last_payment_error") or {}
+        payment_failed(intent_id=str(obj.get("id", "")), message=str(error.get("message", "declined")))
+        result = "ok"
+    elif kind == "charge.refunded":
+        for item in (obj.get("refunds") or {}).get("data", []):
+            refund = MilestoneRefund.objects.filter(provider_id=item.get("id") or "-").first()
+            if refund is not None and item.get("status") == "succeeded":
+                refund_succeeded(refund_id=refund.pk, provider_id=str(item["id"]))
+        result = "ok"
+    elif kind.startswith("transfer."):
+        transfer_event(transfer_id=str(obj.get("id", "")), status=kind.split(".", 1)[1])
+        result = "ok"
+    with transaction.atomic():
+        StripeEvent.objects.filter(pk=row.pk).update(processed_at=timezone.now(), result=result)
+    return result
 
 
 def run_due() -> dict[str, Any]:

@@ -3,6 +3,7 @@ from django.urls import path
 from engagements import views
 
 urlpatterns = [
+    path("webhooks/stripe/engagements", views.StripeWebhookView.as_view(), name="engagements-stripe-webhook"),
     path("rfqs/<int:pk>/quotes", views.RfqQuotesView.as_view(), name="rfq-quotes"),
     path("quotes/<int:pk>", views.QuoteDetailView.as_view(), name="quote"),
     path("quotes/<int:pk>/accept", views.QuoteAcceptView.as_view(), name="quote-accept"),

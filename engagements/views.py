@@ -1,10 +1,12 @@
 from typing import Any
 
+import stripe
+from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.generics import ListAPIView
 from rest_framework.parsers import FormParser, JSONParser, MultiPartParser
-from rest_framework.permissions import IsAuthenticated
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -268,3 +270,32 @@ class ChangeOrderDeclineView(APIView):
     def post(self, request, pk: int, cid: int):
         services.decline_change_order(engagement_id=pk, change_order_id=cid, actor=request.user, request=request)
         return _detail(request, pk)
+
+
+class StripeWebhookView(APIView):
+    """Stripe events for milestone payments, refunds and transfers (an endpoint of its
+    own in the Stripe dashboard, with its own signing secret)."""
+
+    permission_classes = [AllowAny]
+    authentication_classes: list = []
+    throttle_scope = "webhook"
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Stripe events of milestone payments (signature checked on the raw body)",
+        request=None,
+        responses={200: None, **error_responses(400)},
+    )
+    def post(self, request):
+        payload = request.body
+        signature = request.headers.get("Stripe-Signature", "")
+        secret = settings.ENGAGEMENT_STRIPE_WEBHOOK_SECRET
+        if not secret or not signature:
+            raise InvalidInput("Missing or unverifiable signature.", field="signature", code="bad_signature")
+        try:
+            event = stripe.Webhook.construct_event(
+                payload, signature, secret, tolerance=settings.STRIPE_WEBHOOK_TOLERANCE_SECONDS
+            )
+        except (ValueError, stripe.SignatureVerificationError) as exc:
+            raise InvalidInput("Bad signature or payload.", field="signature", code="bad_signature") from exc
+        return Response({"received": True, "result": services.handle_stripe_event(event=event.to_dict())})

@@ -597,6 +597,8 @@ MILESTONE_REVIEW_DAYS = env.float("MILESTONE_REVIEW_DAYS", default=14.0)
 ENGAGEMENT_PLATFORM_FEE_PERCENT = env.str(
     "ENGAGEMENT_PLATFORM_FEE_PERCENT", default=CONSULTATION_PLATFORM_FEE_PERCENT
 )
+# Signing secret of the Stripe endpoint /api/v1/webhooks/stripe/engagements.
+ENGAGEMENT_STRIPE_WEBHOOK_SECRET = env.str("ENGAGEMENT_STRIPE_WEBHOOK_SECRET", default=STRIPE_WEBHOOK_SECRET)
 # Video meetings: "jitsi" (a room with an unguessable name on MEETING_JITSI_BASE_URL) or "none".
 MEETING_PROVIDER = env.str("MEETING_PROVIDER", default="jitsi")
 MEETING_JITSI_BASE_URL = env.str("MEETING_JITSI_BASE_URL", default="https://meet.jit.si").rstrip("/")
