@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import OuterRef, Prefetch, Q, QuerySet, Subquery
 
 from engagements.models import ChangeOrder, Engagement, Milestone, Quote
 from foodxchange.api.permissions import is_admin
+from workspaces.models import Workspace
 
 
 def quotes_base() -> QuerySet[Quote]:
@@ -31,14 +32,20 @@ def quotes_on_rfq(*, rfq_id: int, user: Any) -> QuerySet[Quote]:
 
 
 def _with_details(qs: QuerySet[Engagement]) -> QuerySet[Engagement]:
-    return qs.select_related("client", "expert__user").prefetch_related(
-        Prefetch(
-            "milestones",
-            queryset=Milestone.objects.prefetch_related("payments", "refunds")
-            .select_related("transfer")
-            .order_by("position"),
-        ),
-        Prefetch("change_orders", queryset=ChangeOrder.objects.select_related("milestone").order_by("id")),
+    """Everything the API shows, in a fixed number of queries for any page."""
+    workspace = Workspace.objects.filter(kind=Workspace.Kind.ENGAGEMENT, subject_id=OuterRef("pk")).values("id")[:1]
+    return (
+        qs.annotate(workspace_pk=Subquery(workspace))
+        .select_related("client", "expert__user")
+        .prefetch_related(
+            Prefetch(
+                "milestones",
+                queryset=Milestone.objects.prefetch_related("payments", "refunds")
+                .select_related("transfer")
+                .order_by("position"),
+            ),
+            Prefetch("change_orders", queryset=ChangeOrder.objects.select_related("milestone").order_by("id")),
+        )
     )
 
 

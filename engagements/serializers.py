@@ -278,4 +278,5 @@ class EngagementSerializer(serializers.ModelSerializer):
         return list(ChangeOrderSerializer(obj.change_orders.all(), many=True).data)
 
     def get_workspace(self, obj: Engagement) -> int | None:
-        return workspace_id_for(kind="engagement", subject_id=obj.pk)
+        annotated = getattr(obj, "workspace_pk", None)
+        return annotated if annotated is not None else workspace_id_for(kind="engagement", subject_id=obj.pk)

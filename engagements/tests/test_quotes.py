@@ -130,3 +130,28 @@ def test_engagements_are_404_to_strangers(client_for, market):
     assert client_for(market.stranger).get("/api/v1/engagements").json()["count"] == 0
     assert client_for(market.client).get("/api/v1/engagements", {"status": "nope"}).status_code == 400
     assert client_for(market.expert.user).get("/api/v1/engagements", {"as": "client"}).json()["count"] == 0
+
+
+def test_the_engagement_list_costs_the_same_queries_for_more_rows(
+    client_for, market, django_assert_max_num_queries, django_capture_on_commit_callbacks
+):
+    from engagements import services
+    from engagements.tests.conftest import Market, fund
+
+    engagement = market.engagement()
+    fund(engagement, engagement.milestones.first(), django_capture_on_commit_callbacks)
+    services.propose_change_order(
+        engagement_id=engagement.pk, actor=market.client, title="Extra", amount="10", due_date=engagement.created_at
+    )
+    api = client_for(market.client)
+    with django_assert_max_num_queries(12) as few:
+        assert api.get("/api/v1/engagements").json()["count"] == 1
+    for _ in range(3):
+        other = Market()
+        other.client = market.client
+        other.rfq.client = market.client
+        other.rfq.save(update_fields=["client"])
+        e = services.accept_quote(quote_id=other.quote().pk, actor=market.client)
+        fund(e, e.milestones.first(), django_capture_on_commit_callbacks)
+    with django_assert_max_num_queries(len(few.captured_queries)):
+        assert api.get("/api/v1/engagements").json()["count"] == 4
