@@ -593,6 +593,8 @@ def collect_payment(*, payment_id: int) -> MilestonePayment:
 def payment_succeeded(*, intent_id: str, charge_id: str = "") -> Milestone | None:
     """The charge went through (at once, or later when the provider confirms). Idempotent:
     the milestone is funded, the ledger written and the workspace told once."""
+    if not intent_id:
+        return None  # a payment not yet sent has no intent id: never match those
     with transaction.atomic():
         found = MilestonePayment.objects.filter(intent_id=intent_id).values_list("milestone_id", flat=True).first()
         if found is None:
@@ -625,6 +627,8 @@ def payment_succeeded(*, intent_id: str, charge_id: str = "") -> Milestone | Non
 def payment_failed(*, intent_id: str, message: str = "") -> None:
     """The card was declined: the milestone stays pending and may be funded again. A
     failure never overrides a success that already arrived."""
+    if not intent_id:
+        return
     with transaction.atomic():
         MilestonePayment.objects.filter(intent_id=intent_id, status=MilestonePayment.Status.PENDING).update(
             status=MilestonePayment.Status.FAILED, failure_message=message[:500]

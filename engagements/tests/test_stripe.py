@@ -80,3 +80,19 @@ def test_webhook_refuses_bad_signatures(fake_stripe, api_client, header):
     assert post_event(api_client, event("evt_y", "x", {}), secret="whsec_other").status_code == 400
     assert post_event(api_client, event("evt_z", "x", {}), at=int(time.time()) - 3600).status_code == 400
     assert not StripeEvent.objects.exists()
+
+
+def test_an_event_without_an_intent_id_touches_no_unsent_payment(market, api_client, settings):
+    from consultations.payments import RecordingBackend
+    from engagements import services
+
+    settings.ENGAGEMENT_STRIPE_WEBHOOK_SECRET = SECRET
+    engagement = market.engagement()
+    milestone = engagement.milestones.order_by("position").first()
+    RecordingBackend.fail(1)
+    services.fund(engagement_id=engagement.pk, milestone_id=milestone.pk, actor=market.client)
+    services.collect_payment(payment_id=milestone.payments.get().pk)  # lost: still unsent
+    for n, kind in enumerate(("payment_intent.succeeded", "payment_intent.payment_failed")):
+        assert post_event(api_client, event(f"evt_blank_{n}", kind, {"id": ""})).status_code == 200
+    assert milestone.payments.get().status == "pending"
+    assert Milestone.objects.get(pk=milestone.pk).status == "pending"
