@@ -70,6 +70,7 @@ INSTALLED_APPS = [
     "leads",
     "commissions",
     "consultations",
+    "engagements",
     "workspaces",
     "compliance",
     "assistant",
@@ -631,6 +632,17 @@ CONSULTATION_LATE_CANCEL_REFUND_PERCENT = env.str("CONSULTATION_LATE_CANCEL_REFU
 # stripe / console / recording, or a dotted path; defaults to PAYMENTS_BACKEND.
 CONSULTATION_PAYMENTS_BACKEND = env.str("CONSULTATION_PAYMENTS_BACKEND", default=PAYMENTS_BACKEND)
 STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", default=300)
+
+# --- engagements ---
+# Days the client has to approve a submitted milestone or ask for changes; silence
+# approves and releases it (decimals allowed: MILESTONE_REVIEW_DAYS=0.0001).
+MILESTONE_REVIEW_DAYS = env.float("MILESTONE_REVIEW_DAYS", default=14.0)
+# The platform's share of each released milestone, frozen on the engagement at acceptance.
+ENGAGEMENT_PLATFORM_FEE_PERCENT = env.str(
+    "ENGAGEMENT_PLATFORM_FEE_PERCENT", default=CONSULTATION_PLATFORM_FEE_PERCENT
+)
+# Signing secret of the Stripe endpoint /api/v1/webhooks/stripe/engagements.
+ENGAGEMENT_STRIPE_WEBHOOK_SECRET = env.str("ENGAGEMENT_STRIPE_WEBHOOK_SECRET", default=STRIPE_WEBHOOK_SECRET)
 # Video meetings: "jitsi" (a room with an unguessable name on MEETING_JITSI_BASE_URL) or "none".
 MEETING_PROVIDER = env.str("MEETING_PROVIDER", default="jitsi")
 MEETING_JITSI_BASE_URL = env.str("MEETING_JITSI_BASE_URL", default="https://meet.jit.si").rstrip("/")

@@ -19,6 +19,7 @@ api_v1: list[URLPattern | URLResolver] = [
     path("", include("leads.urls")),
     path("", include("commissions.urls")),
     path("", include("consultations.urls")),
+    path("", include("engagements.urls")),
     path("", include("workspaces.urls")),
     path("", include("compliance.urls")),
     path("", include("assistant.urls")),

@@ -89,3 +89,8 @@ def rfqs_without_matches(*, days: int = 30, limit: int = 20) -> dict[str, Any]:
             for rfq in qs[:limit]
         ],
     }
+
+
+def invitation_for(*, rfq_id: int, expert_id: int) -> RfqInvitation | None:
+    """The expert's invitation to the RFQ, or None when they were not invited."""
+    return RfqInvitation.objects.filter(rfq_id=rfq_id, expert_id=expert_id).first()
