@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 
 from matching.models import CRITERIA, DEFAULT_WEIGHTS, MatchingWeights, Rfq, RfqInvitation, RfqMatch
 
@@ -57,3 +57,16 @@ def viewer_role(rfq: Rfq, user) -> str:  # type: ignore[no-untyped-def]
     if can_see_all_rfqs(user):
         return "staff"
     return "expert"
+
+
+def rfq_demand(*, specialization_id: int | None = None, country: str = "") -> QuerySet[Rfq]:
+    """Every RFQ received (any source, any status), one row per specialization it asks
+    for (an RFQ naming none: one row with ``demand_specialization`` null), annotated with
+    ``received_at``. ``country`` is where the need is (the RFQ's own country). For
+    marketplace analytics, which count these rows in the database."""
+    qs = Rfq.objects.annotate(received_at=F("created_at"), demand_specialization=F("specializations__id"))
+    if specialization_id is not None:
+        qs = qs.filter(demand_specialization=specialization_id)
+    if country:
+        qs = qs.filter(country=country)
+    return qs.order_by()
