@@ -2,8 +2,10 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.db.models import DecimalField, F, Value
+from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from foodxchange.models import FxRate
@@ -138,3 +140,16 @@ def test_who_may_read(path, client_for, api_client, agent_user, client_user, exp
     finance.groups.add(Group.objects.get(name="finance"))
     assert client_for(finance).get(url).status_code == 403
     assert client_for(agent_user).get(url).status_code == 200
+
+
+def test_reports_without_dates_are_served_from_the_cache(support_user, market, django_assert_max_num_queries):
+    """The default window ends at the next minute, so repeated requests share a report."""
+    staff = APIClient()
+    staff.force_authenticate(support_user)  # a token would not survive the clock's travel
+    with time_machine.travel(datetime(2026, 11, 20, 10, 15, 5, tzinfo=UTC)) as clock:
+        first = staff.get("/api/v1/intelligence/gaps").json()
+        clock.shift(40)
+        with django_assert_max_num_queries(3):  # the caller's lookups only: no report query
+            again = staff.get("/api/v1/intelligence/gaps").json()
+    assert again == first
+    assert first["to"] == "2026-11-20T10:16:00+00:00"
