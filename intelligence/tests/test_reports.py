@@ -18,7 +18,7 @@ pytestmark = pytest.mark.django_db
 
 
 def test_demand_per_specialization_and_week(staff, market, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = staff.get("/api/v1/intelligence/demand", {**WINDOW, "bucket": "week"})
     assert response.status_code == 200, response.content
     data = response.json()
@@ -71,7 +71,7 @@ def test_registered_sources_are_aggregated(staff, market, monkeypatch):
 
 
 def test_pricing_percentiles_in_base_currency(staff, market, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         data = staff.get("/api/v1/intelligence/pricing").json()
     # Public rates in USD: 67 (JPY), 100, 108 (EUR at 1.08), 200.
     assert data["public_experts"] == {
