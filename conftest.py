@@ -1,5 +1,6 @@
 """Fixtures shared by every app's tests, and the service markers:
-``@pytest.mark.postgres`` / ``@pytest.mark.redis`` skip without the service locally;
+``@pytest.mark.postgres`` / ``@pytest.mark.redis`` / ``@pytest.mark.browser`` skip
+without the service (a browser: Playwright and chromium at ``CHROMIUM_PATH``) locally;
 with REQUIRE_SERVICES=1 (set by .ci/run) such a skip fails the run."""
 
 import os
@@ -11,6 +12,18 @@ from rest_framework.test import APIClient
 from accounts.tests.factories import UserFactory
 
 SERVICE_SKIP_PREFIX = "needs service:"
+CHROMIUM_PATH = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
+
+
+def _browser_missing() -> str:
+    """Why no browser test can run here ('' when one can)."""
+    try:
+        import playwright.sync_api  # noqa: F401
+    except ImportError:
+        return "Playwright (pip install -r requirements/dev.txt)"
+    if not os.access(CHROMIUM_PATH, os.X_OK):
+        return f"chromium at {CHROMIUM_PATH} (apt-get install chromium, or set CHROMIUM_PATH)"
+    return ""
 
 
 def pytest_collection_modifyitems(config, items):
@@ -21,6 +34,8 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.skip(reason=f"{SERVICE_SKIP_PREFIX} PostgreSQL (set DATABASE_URL)"))
         if "redis" in item.keywords and not have_redis:
             item.add_marker(pytest.mark.skip(reason=f"{SERVICE_SKIP_PREFIX} Redis (set REDIS_URL)"))
+        if "browser" in item.keywords and (missing := _browser_missing()):
+            item.add_marker(pytest.mark.skip(reason=f"{SERVICE_SKIP_PREFIX} {missing}"))
         if "sqlite" in item.keywords and have_postgres:
             item.add_marker(pytest.mark.skip(reason="SQLite path: run without DATABASE_URL"))
 

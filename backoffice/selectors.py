@@ -12,6 +12,8 @@ from backups import selectors as backup_selectors
 from commissions import selectors as commission_selectors
 from experts import selectors as expert_selectors
 from foodxchange.money import round_money
+from intelligence import charts
+from intelligence import selectors as intelligence_selectors
 from leads import selectors as lead_selectors
 from leads.models import Lead
 from realtime import selectors as realtime_selectors
@@ -49,4 +51,19 @@ def staff_kpis(*, user: Any) -> dict[str, Any]:
             ),
         },
         "notifications_unread": realtime_selectors.unread_notification_count(),
+    }
+
+
+def marketplace_charts(*, weeks: int = 12) -> dict[str, str]:
+    """The analytics as server-rendered SVG (escaped text; safe to embed): demand per
+    week over the last ``weeks`` weeks, rate percentiles, and the top supply gaps over
+    the same window. Reports come from the intelligence cache."""
+    end = intelligence_selectors.parse_params({}).end
+    window = intelligence_selectors.Params(start=end - timedelta(weeks=weeks), end=end, bucket="week")
+    return {
+        "demand": charts.demand_chart_svg(
+            intelligence_selectors.demand(window), title=f"Demand per week (last {weeks} weeks)"
+        ),
+        "pricing": charts.pricing_chart_svg(intelligence_selectors.pricing(window)),
+        "gaps": charts.gaps_chart_svg(intelligence_selectors.gaps(window)),
     }

@@ -9,13 +9,15 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Case, DecimalField, ExpressionWrapper, F, Q, QuerySet, Value, When
+from django.db.models.functions import NullIf
 from django.utils import timezone
 
 from consultations.models import HOLDING_STATUSES, CalendarFeed, Consultation, Review, Transfer
 from experts.models import ExpertProfile
 from foodxchange.api.permissions import is_admin
-from foodxchange.money import convert, fx_table
+from foodxchange.models import FxRate
+from foodxchange.money import base_currency, convert, fx_table
 
 S = Consultation.Status
 
@@ -167,6 +169,53 @@ def feed_consultations(*, user: Any) -> QuerySet[Consultation]:
         .exclude(status=S.EXPIRED)
         .order_by("start")
     )
+
+
+# Bookings that were paid and not undone: what "booked" means to marketplace analytics.
+BOOKED_STATUSES = (S.REQUESTED, S.CONFIRMED, S.COMPLETED, S.RELEASED, S.DISPUTED, S.PARTIALLY_REFUNDED)
+_BASE_AMOUNT = DecimalField(max_digits=30, decimal_places=10)
+
+
+def _rate_when_booked() -> Case:
+    """The base-currency value of one unit of the booking's currency at the FX rate valid
+    when it was booked, as one CASE over the dated FX table (a few rows per currency):
+    evaluated in place, where a correlated subquery per booking cost seconds at scale."""
+    base = base_currency()
+    whens = [When(currency=base, then=Value(Decimal("1")))]
+    rows = list(
+        FxRate.objects.exclude(currency=base)
+        .order_by("currency", "valid_from")
+        .values_list("currency", "rate", "valid_from")
+    )
+    for i, (code, rate, valid_from) in enumerate(rows):
+        until = rows[i + 1][2] if i + 1 < len(rows) and rows[i + 1][0] == code else None
+        period = Q(currency=code, created_at__gte=valid_from) & (Q(created_at__lt=until) if until else Q())
+        whens.append(When(period, then=Value(rate)))
+    return Case(*whens, default=None, output_field=_BASE_AMOUNT)
+
+
+def booked_consultations(*, specialization_id: int | None = None, country: str = "") -> QuerySet[Consultation]:
+    """Paid bookings, annotated for marketplace analytics with ``booked_at`` (when the
+    client booked), ``booked_specialization`` (the booked service's), ``value_base`` (the
+    price in the base currency at the FX rate valid when it was booked; null when the
+    table has no rate for its currency) and ``hourly_rate_base`` (``value_base`` per hour
+    of the booked duration). ``country`` is the expert's."""
+    rate = _rate_when_booked()
+    qs = Consultation.objects.filter(status__in=BOOKED_STATUSES).annotate(
+        booked_at=F("created_at"),
+        booked_specialization=F("service__specialization_id"),
+        value_base=ExpressionWrapper(F("price") * rate, output_field=_BASE_AMOUNT),
+    )
+    qs = qs.annotate(
+        hourly_rate_base=ExpressionWrapper(
+            F("value_base") * Value(Decimal("60")) / NullIf(F("duration_minutes"), 0), output_field=_BASE_AMOUNT
+        )
+    )
+    if specialization_id is not None:
+        qs = qs.filter(service__specialization_id=specialization_id)
+    if country:
+        qs = qs.filter(expert__country=country)
+    return qs.order_by()
 
 
 __all__ = ["HOLDING_STATUSES"]

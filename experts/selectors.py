@@ -7,11 +7,12 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Count, Q, QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
 
 from experts import hooks
+from experts.credential_models import ExpertCredential
 from experts.models import (
     AvailabilityException,
     AvailabilityRule,
@@ -29,10 +30,24 @@ def visible_experts() -> QuerySet[ExpertProfile]:
     return ExpertProfile.objects.filter(verification_status=ExpertProfile.Verification.VERIFIED, is_active=True)
 
 
+def public_credentials_queryset() -> QuerySet[ExpertCredential]:
+    """Typed credentials the public may see: verified ones (expired or not: an expired
+    one shows as expired). Pending, rejected and revoked ones stay private."""
+    return ExpertCredential.objects.filter(status=ExpertCredential.Status.VERIFIED).select_related("credential_type")
+
+
+def with_public_credentials(qs: QuerySet[ExpertProfile]) -> QuerySet[ExpertProfile]:
+    """Profiles with ``public_credentials`` prefetched (one more query for any page)."""
+    credentials = Prefetch("credentials", queryset=public_credentials_queryset(), to_attr="public_credentials")
+    return qs.prefetch_related(credentials)
+
+
 def expert_for_viewer(*, expert_id: int, user: Any) -> ExpertProfile | None:
     """The profile if ``user`` may see it: anyone for a visible expert, the owner and
     staff for any; ``None`` otherwise (the API answers 404)."""
-    qs = ExpertProfile.objects.select_related("user").prefetch_related("specializations", "certifications")
+    qs = with_public_credentials(
+        ExpertProfile.objects.select_related("user").prefetch_related("specializations", "certifications")
+    )
     profile = qs.filter(pk=expert_id).first()
     if profile is None:
         return None

@@ -3,6 +3,7 @@ what the staff KPI page embeds. Every text is escaped; sizes are fixed so the pa
 lays out before anything loads."""
 
 from collections import defaultdict
+from datetime import date, timedelta
 from decimal import Decimal
 from html import escape
 from typing import Any
@@ -23,14 +24,36 @@ def _frame(title: str, body: list[str]) -> str:
     )
 
 
+def _all_buckets(report: dict[str, Any]) -> list[str]:
+    """Every bucket start between the report's ``from`` and ``to`` (weeks start on
+    Monday, months on the 1st, as the report's truncation does)."""
+    try:
+        start = date.fromisoformat(str(report["from"])[:10])
+        end = date.fromisoformat(str(report["to"])[:10])
+    except (KeyError, ValueError):
+        return []
+    out: list[str] = []
+    if report.get("bucket") == "month":
+        day = start.replace(day=1)
+        while day <= end and len(out) < 120:
+            out.append(day.isoformat())
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        return out
+    day = start - timedelta(days=start.weekday())
+    while day <= end and len(out) < 200:
+        out.append(day.isoformat())
+        day += timedelta(days=7)
+    return out
+
+
 def demand_chart_svg(report: dict[str, Any], *, title: str = "Demand per week") -> str:
     """Grouped bars per bucket (searches, RFQs, bookings summed over specializations)."""
     totals: dict[str, dict[str, int]] = defaultdict(lambda: {key: 0 for key, _, _ in SERIES})
     for row in report.get("results", []):
         for key, _, _ in SERIES:
             totals[row["bucket_start"]][key] += int(row.get(key) or 0)
-    buckets = sorted(totals)
-    if not buckets:
+    buckets = sorted(set(totals) | set(_all_buckets(report)))  # weeks without demand show as gaps
+    if not totals:
         return _frame(title, [f'<text x="{PAD_LEFT}" y="{HEIGHT // 2}">No demand recorded in this period.</text>'])
     peak = max(max(values.values()) for values in totals.values()) or 1
     plot_w, plot_h = WIDTH - PAD_LEFT - PAD_RIGHT, HEIGHT - PAD_TOP - PAD_BOTTOM
@@ -91,7 +114,45 @@ def pricing_chart_svg(report: dict[str, Any], *, title: str = "Hourly rates (p10
             f'<line x1="{x(data["p50"]):.1f}" y1="{y - 12}" x2="{x(data["p50"]):.1f}" y2="{y + 12}" '
             f'stroke="#17406b" stroke-width="2"/>',
             f'<text x="{x(data["p50"]):.1f}" y="{y + 26}" text-anchor="middle">median {escape(data["p50"])}</text>',
-            f'<text x="{x(data["p10"]):.1f}" y="{y - 16}" text-anchor="middle">p10 {escape(data["p10"])}</text>',
-            f'<text x="{x(data["p90"]):.1f}" y="{y - 16}" text-anchor="end">p90 {escape(data["p90"])}</text>',
+        ]
+        if data["p10"] != data["p90"]:  # one rate (or all equal): the median says it all
+            x10, x90 = x(data["p10"]), x(data["p90"])
+            if x90 - x10 >= 160:
+                body += [
+                    f'<text x="{x10:.1f}" y="{y - 16}" text-anchor="start">p10 {escape(data["p10"])}</text>',
+                    f'<text x="{x90:.1f}" y="{y - 16}" text-anchor="end">p90 {escape(data["p90"])}</text>',
+                ]
+            else:  # too close for two labels: one, kept inside the plot
+                mid = min(max((x10 + x90) / 2, left + 90), WIDTH - PAD_RIGHT - 90)
+                body.append(
+                    f'<text x="{mid:.1f}" y="{y - 16}" text-anchor="middle">'
+                    f"p10 {escape(data['p10'])} to p90 {escape(data['p90'])}</text>"
+                )
+    return _frame(title, body)
+
+
+def gaps_chart_svg(report: dict[str, Any], *, title: str = "Supply gaps: demand per expert", top: int = 10) -> str:
+    """Horizontal bars of the ``top`` ranked gaps; specializations with demand and no
+    expert at all are drawn in red (their bar is their whole demand)."""
+    rows = list(report.get("results", []))[:top]
+    if not rows:
+        return _frame(title, [f'<text x="{PAD_LEFT}" y="{HEIGHT // 2}">No demand recorded in this period.</text>'])
+    left, right_label = 190, 150
+    plot_w = WIDTH - left - right_label
+    row_h = (HEIGHT - PAD_TOP - 8) / top
+    peak = max(float(r["demand_per_expert"]) for r in rows) or 1.0
+    body: list[str] = []
+    for i, row in enumerate(rows):
+        y = PAD_TOP + i * row_h
+        name = (row.get("specialization") or {}).get("name") or "Unspecified"
+        value = float(row["demand_per_expert"])
+        w = plot_w * value / peak
+        colour = "#c0392b" if row.get("no_supply") else "#2f6fb0"
+        label = f"{row['demand']} / {row['available_experts']} expert{'s' if row['available_experts'] != 1 else ''}"
+        body += [
+            f'<text x="{left - 6}" y="{y + row_h * 0.7:.1f}" text-anchor="end">{escape(str(name)[:32])}</text>',
+            f'<rect x="{left}" y="{y + 2:.1f}" width="{max(w, 1.0):.1f}" height="{row_h - 4:.1f}" fill="{colour}">'
+            f"<title>{escape(str(name))}: {value:g} per expert ({escape(label)})</title></rect>",
+            f'<text x="{left + max(w, 1.0) + 4:.1f}" y="{y + row_h * 0.7:.1f}">{value:g} ({escape(label)})</text>',
         ]
     return _frame(title, body)

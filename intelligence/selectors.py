@@ -95,6 +95,13 @@ def _country(raw: str) -> str:
     return code
 
 
+def _default_end() -> datetime:
+    """Now, rounded up to the next minute: every request in that minute names the same
+    window (and so the same cached report), and nothing that already happened is left out."""
+    now = timezone.now().astimezone(UTC)
+    return now.replace(second=0, microsecond=0) + timedelta(minutes=1)
+
+
 def parse_params(query: Any, *, default_days: int = DEFAULT_DAYS) -> Params:
     """Query parameters → ``Params``; every bad value is a 400 naming its field."""
     errors: dict[str, list[str]] = {}
@@ -105,13 +112,13 @@ def parse_params(query: Any, *, default_days: int = DEFAULT_DAYS) -> Params:
     for name, call in (
         ("specialization", lambda: _specialization((query.get("specialization") or "").strip())),
         ("country", lambda: _country(query.get("country") or "")),
-        ("to", lambda: _parse_moment(query["to"], field="to", end_of_day=True) if query.get("to") else timezone.now()),
+        ("to", lambda: _parse_moment(query["to"], field="to", end_of_day=True) if query.get("to") else _default_end()),
     ):
         try:
             values[name] = call()
         except InvalidInput as err:
             errors.update(err.details)
-    end = values.get("to") or timezone.now()
+    end = values.get("to") or _default_end()
     try:
         start = (
             _parse_moment(query["from"], field="from", end_of_day=False)

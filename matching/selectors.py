@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from django.db.models import Exists, OuterRef, Prefetch, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from matching.models import CRITERIA, DEFAULT_WEIGHTS, MatchingWeights, Rfq, RfqInvitation, RfqMatch
@@ -94,3 +94,16 @@ def rfqs_without_matches(*, days: int = 30, limit: int = 20) -> dict[str, Any]:
 def invitation_for(*, rfq_id: int, expert_id: int) -> RfqInvitation | None:
     """The expert's invitation to the RFQ, or None when they were not invited."""
     return RfqInvitation.objects.filter(rfq_id=rfq_id, expert_id=expert_id).first()
+
+
+def rfq_demand(*, specialization_id: int | None = None, country: str = "") -> QuerySet[Rfq]:
+    """Every RFQ received (any source, any status), one row per specialization it asks
+    for (an RFQ naming none: one row with ``demand_specialization`` null), annotated with
+    ``received_at``. ``country`` is where the need is (the RFQ's own country). For
+    marketplace analytics, which count these rows in the database."""
+    qs = Rfq.objects.annotate(received_at=F("created_at"), demand_specialization=F("specializations__id"))
+    if specialization_id is not None:
+        qs = qs.filter(demand_specialization=specialization_id)
+    if country:
+        qs = qs.filter(country=country)
+    return qs.order_by()

@@ -4,14 +4,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.core.files.storage import default_storage
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from experts.constants import COUNTRY_CODES, LANGUAGE_CODES
+from experts.credential_models import ExpertCredential
 from experts.models import (
     Certification,
     ExpertProfile,
     Specialization,
 )
+from experts.selectors import public_credentials_queryset
 from foodxchange.api.fields import currency_code
 from foodxchange.geo import validate_timezone
 
@@ -51,6 +54,38 @@ class CertificationSerializer(serializers.ModelSerializer):
         if issued and expires and expires < issued:
             raise serializers.ValidationError({"expires_at": ["The expiry date is before the issue date."]})
         return attrs
+
+
+class PublicCredentialSerializer(serializers.ModelSerializer):
+    """A verified typed credential as the public sees it: what it is, who issued it,
+    its number (so anyone can check it with the issuer), scope, validity and whether it
+    is still valid. The document and the reviewer's notes stay private."""
+
+    credential_type = serializers.CharField(source="credential_type.slug")
+    credential_type_name = serializers.CharField(source="credential_type.name")
+    category = serializers.CharField(source="credential_type.category")
+    status = serializers.SerializerMethodField(help_text="valid or expired")
+    verified_at = serializers.DateTimeField(source="reviewed_at")
+
+    class Meta:
+        model = ExpertCredential
+        fields = [
+            "id",
+            "credential_type",
+            "credential_type_name",
+            "category",
+            "issuer",
+            "number",
+            "scope",
+            "valid_from",
+            "expires_at",
+            "status",
+            "verified_at",
+        ]
+        read_only_fields = fields
+
+    def get_status(self, credential: ExpertCredential) -> str:
+        return credential.display_status()
 
 
 class ExpertListSerializer(serializers.ModelSerializer):
@@ -99,16 +134,28 @@ class ExpertListSerializer(serializers.ModelSerializer):
 
 class ExpertProfileSerializer(ExpertListSerializer):
     certifications = CertificationSerializer(many=True)
+    credentials = serializers.SerializerMethodField(
+        help_text="Verified typed credentials, valid ones first; unverified, rejected and revoked ones are not shown"
+    )
 
     class Meta(ExpertListSerializer.Meta):
         fields = [
             *[f for f in ExpertListSerializer.Meta.fields if f != "score"],
             "bio",
             "certifications",
+            "credentials",
             "capacity",
             "is_active",
         ]
         read_only_fields = fields
+
+    @extend_schema_field(PublicCredentialSerializer(many=True))
+    def get_credentials(self, profile: ExpertProfile) -> list[dict[str, Any]]:
+        rows = getattr(profile, "public_credentials", None)
+        if rows is None:  # not prefetched (see experts.selectors.with_public_credentials)
+            rows = list(public_credentials_queryset().filter(expert=profile))
+        ordered = sorted(rows, key=lambda c: (c.is_expired(), c.credential_type.name, c.pk))
+        return list(PublicCredentialSerializer(ordered, many=True).data)
 
 
 class ProfileUpdateSerializer(serializers.Serializer):

@@ -224,3 +224,77 @@ def test_free_text_certifications_migrate_into_the_catalogue(expert):
     assert migrated[seafood.pk].credential_type.slug == "seafood-haccp"  # the longest alias wins
     assert migrated[mapped.pk].status == "pending"
     assert CredentialType.objects.filter(slug="pcqi").count() == 1
+
+
+def _verified(expert, staff, type_slug, **data):
+    credential = credentials.add_credential(profile=expert, data={"credential_type": type_slug, **data})
+    return credentials.decide_credential(credential_id=credential.pk, reviewer=staff, decision="verify")
+
+
+@pytest.mark.django_db
+def test_public_profiles_list_verified_credentials_as_valid_or_expired(
+    api_client, client_for, expert, staff_for, django_assert_max_num_queries
+):
+    staff = staff_for("support")
+    today = timezone.localdate()
+    pcqi = _verified(expert, staff, "pcqi", issuer="FSPCA", number="PCQI-0042", scope="Human food",
+                     valid_from=today - dt.timedelta(days=400), expires_at=today + dt.timedelta(days=300))  # fmt: skip
+    haccp = _verified(expert, staff, "haccp-certificate", issuer="IHA", number="H-7",
+                      expires_at=today + dt.timedelta(days=5))  # fmt: skip
+    ExpertCredential.objects.filter(pk=haccp.pk).update(expires_at=today - dt.timedelta(days=1))  # time passed
+    # Private: waiting for review, rejected, revoked.
+    credentials.add_credential(profile=expert, data={"credential_type": "brcgs-auditor", "issuer": "BRCGS"})
+    rejected = credentials.add_credential(profile=expert, data={"credential_type": "ifs-auditor", "issuer": "IFS"})
+    credentials.decide_credential(credential_id=rejected.pk, reviewer=staff, decision="reject", note="Unreadable")
+    revoked = _verified(expert, staff, "sqf-practitioner", issuer="SQFI")
+    credentials.decide_credential(credential_id=revoked.pk, reviewer=staff, decision="revoke", note="Withdrawn")
+
+    url = f"/api/v1/experts/profile/{expert.pk}"
+    with django_assert_max_num_queries(12):
+        response = api_client.get(url)
+    assert response.status_code == 200, response.content
+    shown = response.json()["credentials"]
+    assert [(c["credential_type"], c["status"]) for c in shown] == [("pcqi", "valid"), ("haccp-certificate", "expired")]
+    assert shown[0] == {
+        "id": pcqi.pk,
+        "credential_type": "pcqi",
+        "credential_type_name": CredentialType.objects.get(slug="pcqi").name,
+        "category": CredentialType.objects.get(slug="pcqi").category,
+        "issuer": "FSPCA",
+        "number": "PCQI-0042",
+        "scope": "Human food",
+        "valid_from": (today - dt.timedelta(days=400)).isoformat(),
+        "expires_at": (today + dt.timedelta(days=300)).isoformat(),
+        "status": "valid",
+        "verified_at": shown[0]["verified_at"],
+    }
+    assert shown[0]["verified_at"] is not None
+    assert "document" not in shown[0] and "reviewer_note" not in shown[0]
+    # The owner's own profile shows the same public list (their full list is /experts/credentials).
+    own = client_for(expert.user).get("/api/v1/experts/profile").json()["credentials"]
+    assert [c["id"] for c in own] == [pcqi.pk, haccp.pk]
+
+
+@pytest.mark.django_db
+def test_public_credentials_cost_one_query_whatever_their_number(api_client, expert, staff_for):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff = staff_for("support")
+    url = f"/api/v1/experts/profile/{expert.pk}"
+    _verified(expert, staff, "pcqi", issuer="FSPCA")
+    api_client.get(url)  # the first view is recorded; later ones from the same visitor are not
+    with CaptureQueriesContext(connection) as one:
+        api_client.get(url)
+    for slug in ("haccp-certificate", "brcgs-auditor", "ifs-auditor", "halal-certification"):
+        _verified(expert, staff, slug, issuer="Body")
+    with CaptureQueriesContext(connection) as five:
+        assert len(api_client.get(url).json()["credentials"]) == 5
+    assert len(five) == len(one)
+
+
+@pytest.mark.django_db
+def test_a_hidden_expert_shows_no_credentials_to_strangers(api_client, staff_for):
+    hidden = make_expert(verification_status="pending")
+    _verified(hidden, staff_for("support"), "pcqi", issuer="FSPCA")
+    assert api_client.get(f"/api/v1/experts/profile/{hidden.pk}").status_code == 404

@@ -1,6 +1,6 @@
 """Helpers shared by the experts views."""
 
-from experts import services
+from experts import selectors, services
 from experts.models import ExpertProfile
 from experts.serializers import (
     ExpertProfileSerializer,
@@ -20,8 +20,6 @@ def profile_payload(profile: ExpertProfile, request) -> dict:
 
 
 def reload_profile(profile: ExpertProfile) -> ExpertProfile:
-    return (
-        ExpertProfile.objects.select_related("user")
-        .prefetch_related("specializations", "certifications")
-        .get(pk=profile.pk)
-    )
+    return selectors.with_public_credentials(
+        ExpertProfile.objects.select_related("user").prefetch_related("specializations", "certifications")
+    ).get(pk=profile.pk)

@@ -2,68 +2,23 @@ from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
+import time_machine
 from django.contrib.auth.models import Group
 from django.db.models import DecimalField, F, Value
+from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
-from experts.models import Specialization
-from experts.tests.factories import make_expert
 from foodxchange.models import FxRate
 from intelligence import sources
 from intelligence.selectors import continuous_percentile
+from intelligence.tests.conftest import WINDOW
 from matching.models import SearchLog
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def support_user(db):
-    user = UserFactory(role="admin", is_staff=True)
-    user.groups.add(Group.objects.get(name="support"))
-    return user
-
-
-@pytest.fixture
-def staff(client_for, support_user):
-    return client_for(support_user)
-
-
-def at(day: int, hour: int = 12) -> datetime:
-    return datetime(2026, 11, day, hour, tzinfo=UTC)
-
-
-@pytest.fixture
-def market():
-    haccp = Specialization.objects.get(slug="food-safety-haccp")
-    dairy = Specialization.objects.get(slug="dairy")
-    logs = [
-        (haccp, 5, at(2), "DE"), (haccp, 0, at(3), "DE"), (haccp, 2, at(8, 23), "FR"),  # week of 2 Nov
-        (haccp, 4, at(9), "DE"),  # week of 9 Nov
-        (dairy, 0, at(10), "DE"),
-        (None, 0, at(10), ""),
-        (haccp, 1, datetime(2026, 10, 1, tzinfo=UTC), "DE"),  # before the window
-    ]  # fmt: skip
-    for spec, results, when, country in logs:
-        SearchLog.objects.create(
-            query="x", specialization=spec, results_count=results, created_at=when,
-            filters={"country": country} if country else {},
-        )  # fmt: skip
-    experts = [
-        make_expert(specializations=["food-safety-haccp"], hourly_rate=Decimal("100"), currency="USD", country="DE"),
-        make_expert(specializations=["food-safety-haccp"], hourly_rate=Decimal("200"), currency="USD", country="FR"),
-        make_expert(specializations=["dairy"], hourly_rate=Decimal("100"), currency="EUR", country="DE",
-                    verification_status="pending"),  # not public: no supply, no price
-        make_expert(specializations=["sanitation-hygiene"], hourly_rate=Decimal("100"), currency="EUR", country="DE"),
-        make_expert(specializations=["sanitation-hygiene"], hourly_rate=Decimal("10000"), currency="JPY", country="DE"),
-    ]  # fmt: skip
-    return {"haccp": haccp, "dairy": dairy, "experts": experts}
-
-
-WINDOW = {"from": "2026-11-01", "to": "2026-11-30"}
-
-
 def test_demand_per_specialization_and_week(staff, market, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         response = staff.get("/api/v1/intelligence/demand", {**WINDOW, "bucket": "week"})
     assert response.status_code == 200, response.content
     data = response.json()
@@ -116,14 +71,15 @@ def test_registered_sources_are_aggregated(staff, market, monkeypatch):
 
 
 def test_pricing_percentiles_in_base_currency(staff, market, django_assert_max_num_queries):
-    with django_assert_max_num_queries(8):
+    with django_assert_max_num_queries(9):
         data = staff.get("/api/v1/intelligence/pricing").json()
     # Public rates in USD: 67 (JPY), 100, 108 (EUR at 1.08), 200.
     assert data["public_experts"] == {
         "count": 4, "p10": "76.90", "p25": "91.75", "p50": "104.00", "p75": "131.00", "p90": "172.40",
         "available": True,
     }  # fmt: skip
-    assert data["booked_consultations"]["available"] is False and data["booked_consultations"]["p50"] is None
+    assert data["booked_consultations"] == {"count": 0, **{f"p{p}": None for p in (10, 25, 50, 75, 90)},
+                                            "available": True}  # fmt: skip
     haccp = staff.get("/api/v1/intelligence/pricing", {"specialization": "food-safety-haccp"}).json()
     assert haccp["public_experts"]["count"] == 2 and haccp["public_experts"]["p50"] == "150.00"
     assert staff.get("/api/v1/intelligence/pricing", {"country": "FR"}).json()["public_experts"]["p90"] == "200.00"
@@ -184,3 +140,16 @@ def test_who_may_read(path, client_for, api_client, agent_user, client_user, exp
     finance.groups.add(Group.objects.get(name="finance"))
     assert client_for(finance).get(url).status_code == 403
     assert client_for(agent_user).get(url).status_code == 200
+
+
+def test_reports_without_dates_are_served_from_the_cache(support_user, market, django_assert_max_num_queries):
+    """The default window ends at the next minute, so repeated requests share a report."""
+    staff = APIClient()
+    staff.force_authenticate(support_user)  # a token would not survive the clock's travel
+    with time_machine.travel(datetime(2026, 11, 20, 10, 15, 5, tzinfo=UTC)) as clock:
+        first = staff.get("/api/v1/intelligence/gaps").json()
+        clock.shift(40)
+        with django_assert_max_num_queries(3):  # the caller's lookups only: no report query
+            again = staff.get("/api/v1/intelligence/gaps").json()
+    assert again == first
+    assert first["to"] == "2026-11-20T10:16:00+00:00"

@@ -4,9 +4,6 @@ week/month truncation by SQLite)."""
 import pytest
 
 from intelligence.tests.test_reports import (  # noqa: F401 (fixtures and tests re-collected here)
-    market,
-    staff,
-    support_user,
     test_bad_parameters_are_400,
     test_demand_by_month_with_filters,
     test_demand_per_specialization_and_week,
