@@ -18,7 +18,9 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any, TypeVar
 
 from django.core.cache import cache
@@ -46,7 +48,12 @@ class HotCache:
         self._token_key = f"hot:{namespace}:token"
 
     def token(self) -> str:
-        token = cache.get(self._token_key)
+        scoped = _scoped_tokens.get()
+        if scoped is not None and self.namespace in scoped:
+            return scoped[self.namespace]
+        return self._read_token(cache.get(self._token_key))
+
+    def _read_token(self, token: Any) -> str:
         if token is None:
             fresh = secrets.token_hex(8)
             # Two processes may start a namespace at once: the first token wins.
@@ -62,7 +69,10 @@ class HotCache:
     def get(self, key: str, compute: Callable[[], T], *, timeout: int | None = None) -> T:
         """The cached value of ``key``, or ``compute()`` stored for later reads."""
         full_key = self.key(key)
-        value = cache.get(full_key, _MISSING)
+        prefetched = _scoped_values.get()
+        value = prefetched.pop(full_key, _MISSING) if prefetched is not None else _MISSING
+        if value is _MISSING:
+            value = cache.get(full_key, _MISSING)
         if value is not _MISSING:
             LOOKUPS.labels(self.namespace, "hit").inc()
             return value  # type: ignore[return-value]
@@ -81,6 +91,37 @@ class HotCache:
 
     def _renew(self) -> None:
         cache.set(self._token_key, secrets.token_hex(8), timeout=None)
+
+
+_scoped_tokens: ContextVar[dict[str, str] | None] = ContextVar("hot_cache_tokens", default=None)
+_scoped_values: ContextVar[dict[str, Any] | None] = ContextVar("hot_cache_values", default=None)
+
+
+@contextmanager
+def read_scope(*caches: HotCache) -> Iterator[None]:
+    """For a read-only request: the tokens of ``caches`` are read once, in one round
+    trip, and used for every lookup inside the block. Everything read then is as of
+    the block's start, as if the request had run at that instant."""
+    found = cache.get_many([c._token_key for c in caches])
+    tokens = {c.namespace: found[c._token_key] for c in caches if c._token_key in found}
+    for c in caches:
+        tokens[c.namespace] = c._read_token(tokens.get(c.namespace))
+    reset = _scoped_tokens.set(tokens)
+    reset_values = _scoped_values.set({})
+    try:
+        yield
+    finally:
+        _scoped_tokens.reset(reset)
+        _scoped_values.reset(reset_values)
+
+
+def prefetch(entries: list[tuple[HotCache, str]]) -> None:
+    """Inside ``read_scope``: reads these ``(cache, key)`` entries in one round trip; the
+    ``get`` calls that follow take them from there (each once)."""
+    values = _scoped_values.get()
+    if values is None or not entries:
+        return
+    values.update(cache.get_many([c.key(k) for c, k in entries]))
 
 
 def lookup_counts() -> dict[str, dict[str, int]]:

@@ -74,6 +74,7 @@ def base_currency() -> str:
 
 # The FX table's rows: read by every search with a price filter and every conversion.
 FX_CACHE = HotCache("fx")
+FX_ROWS_KEY = "rows"
 
 # ``{code: (rate, valid_from)}``, as ``fx_table`` returns it.
 FxTable = dict[str, tuple[Decimal, dt.datetime | None]]
@@ -95,7 +96,7 @@ def _fx_rows() -> list[tuple[str, Decimal, dt.datetime]]:
     from foodxchange.models import FxRate
 
     return FX_CACHE.get(
-        "rows",
+        FX_ROWS_KEY,
         lambda: list(FxRate.objects.order_by("currency", "-valid_from").values_list("currency", "rate", "valid_from")),
     )
 

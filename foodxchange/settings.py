@@ -524,6 +524,9 @@ EXPERTS_SEARCH_WINDOW = env.int("EXPERTS_SEARCH_WINDOW", default=300)
 SEARCH_LOG_BUFFER = env.str("SEARCH_LOG_BUFFER", default="redis" if REDIS_URL else "direct")
 if SEARCH_LOG_BUFFER not in ("redis", "direct") or (SEARCH_LOG_BUFFER == "redis" and not REDIS_URL):
     raise ImproperlyConfigured("SEARCH_LOG_BUFFER is 'redis' (needs REDIS_URL) or 'direct'.")
+# Result pages of expert searches (ranked window, counts, rows) cached until an expert,
+# the taxonomy or the FX table changes; off: every search runs its queries.
+SEARCH_RESULT_CACHE = env.bool("SEARCH_RESULT_CACHE", default=True)
 SEARCH_LOG_BUFFER_KEY = env.str("SEARCH_LOG_BUFFER_KEY", default="fx:search-log")
 SEARCH_LOG_FLUSH_BATCH = env.int("SEARCH_LOG_FLUSH_BATCH", default=200)
 SEARCH_LOG_FLUSH_SECONDS = env.float("SEARCH_LOG_FLUSH_SECONDS", default=5.0)

@@ -41,7 +41,8 @@ from experts.models import (
     Specialization,
 )
 from experts.selectors import EXPERTS_CACHE, experts_with_free_time, visible_experts
-from foodxchange.money import FX_CACHE, fx_table
+from foodxchange.hotcache import HotCache, prefetch
+from foodxchange.money import FX_CACHE, FX_ROWS_KEY, fx_table
 from matching.indexing import SEARCH_CONFIG, VOCABULARY_CACHE
 from matching.models import SearchClick, SearchImpression, SearchLog, SearchTerm
 
@@ -127,7 +128,11 @@ class ExpertSearchParams:
 def _typo_corrections(words: list[str]) -> dict[str, list[str]]:
     """Closest vocabulary words for query words the vocabulary does not know (cached
     until the vocabulary changes: trigram lookups cost a query per word)."""
-    return VOCABULARY_CACHE.get("corrections:" + " ".join(words), lambda: _lookup_corrections(words))
+    return VOCABULARY_CACHE.get(corrections_key(words), lambda: _lookup_corrections(words))
+
+
+def corrections_key(words: list[str]) -> str:
+    return "corrections:" + " ".join(words)
 
 
 def _lookup_corrections(words: list[str]) -> dict[str, list[str]]:
@@ -311,17 +316,43 @@ def _ordering(params: ExpertSearchParams, *, has_text: bool) -> list[str]:
     return ordering
 
 
+RESULT_KINDS = ("ranked:", "rows:")
+
+
 def cached_search_read(params: ExpertSearchParams, kind: str, compute: Callable[[], T]) -> T:
     """``compute()`` cached per query and filters in the experts namespace (so any write
     to an expert makes it stale at once), and per FX table (rate filters convert with
     it). Searches with an availability window are computed every time: bookings and
     the clock change their answer."""
-    if params.available_from is not None:
+    key = search_read_key(params, kind)
+    if key is None:
         return compute()
-    key = hashlib.sha256(
+    return EXPERTS_CACHE.get(key, compute)
+
+
+def search_read_key(params: ExpertSearchParams, kind: str) -> str | None:
+    """The experts-cache key of ``cached_search_read``; None when it is not cached."""
+    if params.available_from is not None or (kind.startswith(RESULT_KINDS) and not settings.SEARCH_RESULT_CACHE):
+        return None
+    digest = hashlib.sha256(
         json.dumps([params.q, params.logged_filters(), FX_CACHE.token()], sort_keys=True).encode()
     ).hexdigest()
-    return EXPERTS_CACHE.get(f"search:{kind}:{key}", compute)
+    return f"search:{kind}:{digest}"
+
+
+def prefetch_search(params: ExpertSearchParams) -> None:
+    """Inside a ``read_scope``: the cached reads a search will make before it knows its
+    page (FX table, typo corrections, ranked window, count), read in one round trip."""
+    entries: list[tuple[HotCache, str]] = [(FX_CACHE, FX_ROWS_KEY)]
+    words = query_words(params.q)
+    if words and is_postgres():
+        entries.append((VOCABULARY_CACHE, corrections_key(words)))
+    kinds = [f"ranked:{settings.EXPERTS_SEARCH_WINDOW}", "count"] if words else ["count"]
+    for kind in kinds:
+        key = search_read_key(params, kind)
+        if key is not None:
+            entries.append((EXPERTS_CACHE, key))
+    prefetch(entries)
 
 
 class RankedExperts:
@@ -344,13 +375,14 @@ class RankedExperts:
     @property
     def ranked(self) -> list[tuple[int, float]]:
         if self._ranked is None:
-            candidates = self.matches.order_by(*self.sort).values("id")[: self.window]
-            ranked = _apply_text(
-                ExpertProfile.objects.filter(id__in=candidates), self.params, annotate=True, match=False
-            )
-            rows = ranked.order_by(*_ordering(self.params, has_text=True)).values_list("id", "score")
-            self._ranked = [(pk, float(score or 0.0)) for pk, score in rows]
+            self._ranked = cached_search_read(self.params, f"ranked:{self.window}", self._rank_window)
         return self._ranked
+
+    def _rank_window(self) -> list[tuple[int, float]]:
+        candidates = self.matches.order_by(*self.sort).values("id")[: self.window]
+        ranked = _apply_text(ExpertProfile.objects.filter(id__in=candidates), self.params, annotate=True, match=False)
+        rows = ranked.order_by(*_ordering(self.params, has_text=True)).values_list("id", "score")
+        return [(pk, float(score or 0.0)) for pk, score in rows]
 
     @property
     def rows(self) -> list[tuple[int, float]]:
@@ -419,10 +451,31 @@ def load_experts(rows: list[tuple[int, float]]) -> list[ExpertProfile]:
     return page
 
 
-def browse_expert_ids(params: ExpertSearchParams) -> QuerySet:
-    """Every match of a search without text, fully ordered, as ``(id, score)`` rows
-    (lazy; the caller paginates, then loads the page with ``hit_rows``)."""
-    return _ordered_matches(params).values_list("id", "score")  # type: ignore[misc]  # annotated
+class BrowsedExperts:
+    """Every match of a search without text, fully ordered, as ``(id, score)`` rows for
+    the paginator; the count and each page's rows are cached until an expert changes."""
+
+    def __init__(self, params: ExpertSearchParams):
+        self.params = params
+        self.rows = _ordered_matches(params).values_list("id", "score")  # type: ignore[misc]  # annotated
+
+    def count(self) -> int:
+        return cached_search_read(self.params, "count", self.rows.count)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[tuple[int, float]]:
+        if not isinstance(index, slice):
+            raise TypeError("BrowsedExperts supports slices only")
+        start, stop = index.start or 0, index.stop
+        return cached_search_read(self.params, f"rows:{start}:{stop}", lambda: list(self.rows[start:stop]))
+
+
+def browse_expert_ids(params: ExpertSearchParams) -> BrowsedExperts:
+    """Every match of a search without text, in result order (lazy; the caller
+    paginates, then loads the page with ``hit_rows``)."""
+    return BrowsedExperts(params)
 
 
 # Columns of a result row, read as plain values (no model instances for a read-only page).
@@ -435,20 +488,30 @@ HIT_COLUMNS = (
 def hit_rows(rows: list[tuple[int, float]]) -> list[dict[str, Any]]:
     """The experts of one result page, in ``rows`` order, as dicts of ``HIT_COLUMNS``
     plus ``score`` and ``specializations`` (``[{id, slug, name}]`` in taxonomy order).
-    Two queries, whatever the page size."""
+    Two queries whatever the page size, cached per page until an expert changes."""
     scores = dict(rows)
-    found = {row["id"]: row for row in ExpertProfile.objects.filter(id__in=scores).values(*HIT_COLUMNS)}
+    if settings.SEARCH_RESULT_CACHE:
+        found = EXPERTS_CACHE.get("hits:" + ",".join(map(str, sorted(scores))), lambda: _hit_columns(list(scores)))
+    else:
+        found = _hit_columns(list(scores))
+    page = []
+    for pk, score in rows:
+        if pk in found:
+            page.append({**found[pk], "score": score})
+    return page
+
+
+def _hit_columns(ids: list[int]) -> dict[int, dict[str, Any]]:
+    found = {row["id"]: row for row in ExpertProfile.objects.filter(id__in=ids).values(*HIT_COLUMNS)}
     specializations: dict[int, list[dict[str, Any]]] = {pk: [] for pk in found}
     through = ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=found)
     for expert_id, spec_id, slug, name in through.order_by(
         *(f"specialization__{f}" for f in Specialization._meta.ordering or ()), "specialization_id"
     ).values_list("expertprofile_id", "specialization_id", "specialization__slug", "specialization__name"):
         specializations[expert_id].append({"id": spec_id, "slug": slug, "name": name})
-    page = []
-    for pk, score in rows:
-        if pk in found:
-            page.append({**found[pk], "score": score, "specializations": specializations[pk]})
-    return page
+    for pk, row in found.items():
+        row["specializations"] = specializations[pk]
+    return found
 
 
 def corrected_query(params: ExpertSearchParams) -> str | None:

@@ -9,9 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experts.models import ExpertProfile, ExpertService
+from experts.selectors import EXPERTS_CACHE, TAXONOMY_CACHE
 from foodxchange.api.permissions import has_staff_area
 from foodxchange.api.schema import error_responses
+from foodxchange.hotcache import read_scope
+from foodxchange.money import FX_CACHE
 from matching import search, search_services
+from matching.indexing import VOCABULARY_CACHE
 from matching.search_serializers import (
     ClickEventSerializer,
     ExpertHitSerializer,
@@ -78,7 +82,13 @@ class ExpertSearchView(GenericAPIView, SearchView):
         auth=[],
     )
     def get(self, request):
+        # Read-only: every cached read of this request uses the tokens read here at once.
+        with read_scope(FX_CACHE, EXPERTS_CACHE, TAXONOMY_CACHE, VOCABULARY_CACHE):
+            return self._search(request)
+
+    def _search(self, request):
         params = expert_params(request)
+        search.prefetch_search(params)
         if search.query_words(params.q):
             rows = self.paginate_queryset(search.ranked_expert_ids(params))
         else:

@@ -21,7 +21,7 @@ SAMPLES = [
     {"amount": Decimal("12.50"), "rate": Decimal("0.0070"), "floats": [0.0001, 0.9999, 123456789.125, 2.5, -0.5]},
     {"text": 'Zoë — Ångström 日本\u2028line\u2029para "quoted" \\ back\nslash', "emoji": "🍣"},
     {"lazy": gettext_lazy("Not found."), "detail": ErrorDetail("Bad value.", code="invalid")},
-    ReturnDict({"a": ReturnList([1, 2], serializer=None)}, serializer=None),
+    ReturnDict({"a": ReturnList([1, 2], serializer=None)}, serializer=None),  # type: ignore[call-overload]
     [1, "two", None, {"nested": {"deep": [True, False]}}],
     {"big": 2**70},  # past 64 bits: orjson refuses, DRF's renderer answers
     {1: "int key", "s": "str key"},  # non-string keys: DRF's renderer answers

@@ -139,8 +139,13 @@ def test_a_public_profile_update_is_visible_at_once(api_client):
     hit_before = hits(f"profile:{expert.pk}")[0]
     api_client.get(url)
     assert hits(f"profile:{expert.pk}")[0] == hit_before + 1
+    assert api_client.get("/api/v1/search/experts", {"q": "dairy"}).json()["results"][0]["headline"] == "Dairy auditor"
     expert_services.update_profile(profile=expert, data={"headline": "Cheese microbiologist"}, actor=expert.user)
     assert api_client.get(url).json()["headline"] == "Cheese microbiologist"
+    # The cached result page of the former search is stale too: the expert no longer matches.
+    assert api_client.get("/api/v1/search/experts", {"q": "dairy"}).json()["count"] == 0
+    page = api_client.get("/api/v1/search/experts").json()["results"]
+    assert page[0]["headline"] == "Cheese microbiologist"
     expert.user.timezone = "Asia/Tokyo"  # a write to the user alone (admin, shell)
     expert.user.save()
     assert api_client.get(url).json()["timezone"] == "Asia/Tokyo"

@@ -78,7 +78,12 @@ def expected_body(response, params: search.ExpertSearchParams) -> bytes:
         ({"sort": "price", "currency": "EUR"}, search.ExpertSearchParams(sort="price", currency="EUR")),
     ],
 )
-def test_search_page_is_byte_for_byte_the_serializers_answer(api_client, varied_catalogue, query, params):
+@pytest.mark.parametrize("result_cache", [True, False])
+def test_search_page_is_byte_for_byte_the_serializers_answer(
+    api_client, varied_catalogue, settings, query, params, result_cache
+):
+    settings.SEARCH_RESULT_CACHE = result_cache
+    api_client.get(URL, query)  # cached pages are served from the second request on
     response = api_client.get(URL, query)
     assert response.status_code == 200
     assert response.json()["count"] >= 3
