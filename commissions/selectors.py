@@ -15,6 +15,7 @@ from django.utils import timezone
 from accounts.models import User
 from commissions.models import AgentPayoutAccount, Commission, CommissionTier, Deal, Payout, PayoutRun
 from foodxchange.errors import ServiceUnavailable
+from foodxchange.hotcache import HotCache
 from foodxchange.money import base_currency, percent_of, round_money
 from leads import selectors as lead_selectors
 
@@ -45,8 +46,14 @@ def _base(amount: Decimal) -> Decimal:
 # --- tiers -------------------------------------------------------------------------------
 
 
+# The tier table: read by every dashboard, calculation and booked commission.
+TIERS_CACHE = HotCache("tiers")
+
+
 def tiers() -> list[CommissionTier]:
-    return list(CommissionTier.objects.order_by("min_volume"))
+    """The tier table, lowest threshold first (cached; any write to it invalidates the
+    cache, see ``CommissionsConfig.ready``)."""
+    return TIERS_CACHE.get("all", lambda: list(CommissionTier.objects.order_by("min_volume")))
 
 
 def tier_for_volume(volume: Decimal, tier_list: list[CommissionTier] | None = None) -> CommissionTier:

@@ -173,5 +173,8 @@ def reindex_experts(expert_ids: Iterable[int]) -> None:
     ids = sorted(set(expert_ids))
     if not ids:
         return
+    from experts.selectors import experts_changed
+
+    experts_changed(ids)
     for indexer in search_indexers():
         indexer(ids)

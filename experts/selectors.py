@@ -18,10 +18,44 @@ from experts.models import (
     AvailabilityRule,
     ExpertProfile,
     ProfileView,
+    Specialization,
     VerificationRequest,
 )
+from foodxchange.hotcache import HotCache
 
 Interval = tuple[datetime, datetime]
+
+# Cached reads of what experts show (search pages, counts, facets): every write to a
+# profile, its specializations, certifications, services, rating, photo or its user
+# invalidates the namespace (``ExpertsConfig.ready`` and ``hooks.reindex_experts``).
+EXPERTS_CACHE = HotCache("experts")
+# The specialization taxonomy: invalidated by any write to it.
+TAXONOMY_CACHE = HotCache("taxonomy")
+
+
+def public_profile_cache(expert_id: int) -> HotCache:
+    """One expert's cached public profile: a write to that expert invalidates only it."""
+    return HotCache(f"profile:{expert_id}")
+
+
+def experts_changed(expert_ids: Iterable[int]) -> None:
+    """Cached reads of these experts (and every search page) are stale from now on."""
+    EXPERTS_CACHE.invalidate()
+    for expert_id in set(expert_ids):
+        public_profile_cache(expert_id).invalidate()
+
+
+def specializations_by_key() -> dict[str, Specialization]:
+    """Active specializations by slug and by id (as a string), cached: every search with
+    a specialization filter resolves one."""
+
+    def load() -> dict[str, Specialization]:
+        found: dict[str, Specialization] = {}
+        for specialization in Specialization.objects.filter(is_active=True):
+            found[specialization.slug] = found[str(specialization.pk)] = specialization
+        return found
+
+    return TAXONOMY_CACHE.get("active", load)
 
 
 # --- visibility -----------------------------------------------------------------------
@@ -54,6 +88,22 @@ def expert_for_viewer(*, expert_id: int, user: Any) -> ExpertProfile | None:
     if profile.is_searchable or (user.is_authenticated and (user.is_admin or profile.user_id == user.id)):
         return profile
     return None
+
+
+def public_profile_data(*, expert_id: int, render: Any) -> dict[str, Any] | None:
+    """A visible expert's public profile as ``render(profile)`` shapes it, cached per
+    expert and day (certifications show as expired from their expiry date) until the
+    expert changes; ``None`` when the expert is not public. Per-viewer parts (presence,
+    absolute photo URL) are the caller's."""
+
+    def load() -> dict[str, Any] | None:
+        qs = ExpertProfile.objects.select_related("user").prefetch_related("specializations", "certifications")
+        profile = qs.filter(pk=expert_id).first()
+        if profile is None or not profile.is_searchable:
+            return None
+        return {"user_id": profile.user_id, "photo": profile.photo.name or "", "data": render(profile)}
+
+    return public_profile_cache(expert_id).get(timezone.localdate().isoformat(), load)
 
 
 # --- availability ---------------------------------------------------------------------

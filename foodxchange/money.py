@@ -17,6 +17,8 @@ from babel.numbers import get_currency_precision, get_territory_currencies
 from django.conf import settings
 from django.utils import timezone
 
+from foodxchange.hotcache import HotCache
+
 HUNDRED = Decimal("100")
 # The most decimals any currency in active use has (KWD, BHD, JOD, OMR, TND, LYD: 3):
 # a money column with fewer cannot store those currencies' minor unit.
@@ -73,6 +75,10 @@ def base_currency() -> str:
     return str(settings.BASE_CURRENCY).upper()
 
 
+# The FX table's rows: read by every search with a price filter and every conversion.
+FX_CACHE = HotCache("fx")
+FX_ROWS_KEY = "rows"
+
 # ``{code: (rate, valid_from)}``, as ``fx_table`` returns it.
 FxTable = dict[str, tuple[Decimal, dt.datetime | None]]
 
@@ -87,20 +93,27 @@ class Conversion:
     rate_valid_from: dt.datetime | None
 
 
+def _fx_rows() -> list[tuple[str, Decimal, dt.datetime]]:
+    """Every row of the FX table, newest first per currency (cached; any write to the
+    table invalidates it, see ``FoodxchangeConfig.ready``)."""
+    from foodxchange.models import FxRate
+
+    return FX_CACHE.get(
+        FX_ROWS_KEY,
+        lambda: list(FxRate.objects.order_by("currency", "-valid_from").values_list("currency", "rate", "valid_from")),
+    )
+
+
 def fx_table(at: dt.datetime | None = None) -> dict[str, tuple[Decimal, dt.datetime | None]]:
     """``{code: (rate, valid_from)}`` valid at ``at`` (default now): the base-currency value
     of one unit of each code. The base currency is always present at 1."""
-    from foodxchange.models import FxRate
-
     at = at or timezone.now()
     table: dict[str, tuple[Decimal, dt.datetime | None]] = {}
-    # Newest first per currency; the first row seen for a code is the one valid at ``at``.
-    for code, rate, valid_from in (
-        FxRate.objects.filter(valid_from__lte=at)
-        .order_by("currency", "-valid_from")
-        .values_list("currency", "rate", "valid_from")
-    ):
-        table.setdefault(code, (rate, valid_from))
+    # Newest first per currency; the first row seen for a code is the one valid at ``at``
+    # (picked here, not cached, so a rate dated later takes over when its time comes).
+    for code, rate, valid_from in _fx_rows():
+        if valid_from <= at:
+            table.setdefault(code, (rate, valid_from))
     table[base_currency()] = (Decimal("1"), None)
     return table
 

@@ -274,7 +274,7 @@ REST_FRAMEWORK = {
         "rest_framework_simplejwt.authentication.JWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
-    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_RENDERER_CLASSES": ["foodxchange.api.renderers.ORJSONRenderer"],
     "DEFAULT_PARSER_CLASSES": [
         "foodxchange.api.parsers.JSONParser",
         "foodxchange.api.parsers.MultiPartParser",
@@ -553,6 +553,19 @@ EXPERTS_SEARCH_LOG_RETENTION_DAYS = env.int("EXPERTS_SEARCH_LOG_RETENTION_DAYS",
 # Text searches rank at most this many matches (the first ones in the requested sort
 # order, best rated first for relevance): bounded work per query at any catalogue size.
 EXPERTS_SEARCH_WINDOW = env.int("EXPERTS_SEARCH_WINDOW", default=300)
+# Search logs and impressions leave the request path: "redis" queues each search in a
+# Redis list that a task writes in multi-row inserts (every SEARCH_LOG_FLUSH_SECONDS by
+# beat, and as soon as SEARCH_LOG_FLUSH_BATCH are waiting); "direct" writes them in the
+# request (the default without Redis, so nothing waits in process memory).
+SEARCH_LOG_BUFFER = env.str("SEARCH_LOG_BUFFER", default="redis" if REDIS_URL else "direct")
+if SEARCH_LOG_BUFFER not in ("redis", "direct") or (SEARCH_LOG_BUFFER == "redis" and not REDIS_URL):
+    raise ImproperlyConfigured("SEARCH_LOG_BUFFER is 'redis' (needs REDIS_URL) or 'direct'.")
+# Result pages of expert searches (ranked window, counts, rows) cached until an expert,
+# the taxonomy or the FX table changes; off: every search runs its queries.
+SEARCH_RESULT_CACHE = env.bool("SEARCH_RESULT_CACHE", default=True)
+SEARCH_LOG_BUFFER_KEY = env.str("SEARCH_LOG_BUFFER_KEY", default="fx:search-log")
+SEARCH_LOG_FLUSH_BATCH = env.int("SEARCH_LOG_FLUSH_BATCH", default=200)
+SEARCH_LOG_FLUSH_SECONDS = env.float("SEARCH_LOG_FLUSH_SECONDS", default=5.0)
 
 # --- matching ---
 # The re-rank looks at most at this many candidates from each retrieval source (text,

@@ -31,7 +31,12 @@ class MatchingConfig(AppConfig):
             KIND_DEFAULTS.setdefault(kind, defaults)
 
         from foodxchange.jobs import register_due_job
+        from matching import search_services
         from matching.services import outbox, rfqs
+
+        register_due_job(
+            "matching.search-log", search_services.flush_search_log, description="searches waiting in the Redis buffer"
+        )
 
         register_due_job("matching.rfq-expiry", rfqs.expire_due, description="open RFQs past their deadline")
         register_due_job("matching.rfq-callbacks", outbox.deliver_due, description="RFQ status callbacks due")

@@ -7,15 +7,16 @@ certifications, specializations or verification decisions; never from signals.""
 import re
 from collections.abc import Iterable
 
-from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import Prefetch
 
 from experts.models import ExpertProfile, ExpertService
+from foodxchange.hotcache import HotCache
 from matching.models import SearchTerm
 
 SEARCH_CONFIG = "english"
-SPECIALIZATION_COUNTS_KEY = "experts:specializations:counts"
+# Typo corrections looked up against the vocabulary: stale once a term is added.
+VOCABULARY_CACHE = HotCache("vocabulary")
 CHUNK = 2000
 _WORD = re.compile(r"[^\W\d_]{3,40}")
 
@@ -121,6 +122,8 @@ def stored_document(document: str) -> str:
 def add_terms(words: Iterable[str]) -> None:
     terms = [SearchTerm(term=w) for w in sorted(set(words))]
     SearchTerm.objects.bulk_create(terms, batch_size=1000, ignore_conflicts=True)
+    if terms:
+        VOCABULARY_CACHE.invalidate()
 
 
 def refresh_search_index(expert_ids: Iterable[int]) -> None:
@@ -153,9 +156,9 @@ def _refresh_chunk(ids: list[int]) -> None:
 
 def on_experts_changed(expert_ids: list[int]) -> None:
     """The indexer registered in ``experts.hooks``: refreshes the search data of these
-    experts now (same transaction) and the cached specialization counts after commit."""
+    experts now (same transaction; ``hooks.reindex_experts`` also invalidates the
+    cached reads of experts)."""
     refresh_search_index(expert_ids)
-    transaction.on_commit(lambda: cache.delete(SPECIALIZATION_COUNTS_KEY))
     queue_embedding_refresh(expert_ids)
 
 

@@ -1,11 +1,17 @@
 from datetime import timedelta
 
 from celery.schedules import crontab
+from django.conf import settings
 
 BEAT_SCHEDULE = {
     "matching.purge-search-events": {
         "task": "matching.tasks.purge_search_events",
         "schedule": crontab(hour=3, minute=35),
+    },
+    "matching.flush-search-log": {
+        "task": "matching.tasks.flush_search_log",
+        "schedule": timedelta(seconds=settings.SEARCH_LOG_FLUSH_SECONDS),
+        "options": {"expires": settings.SEARCH_LOG_FLUSH_SECONDS},
     },
     "matching.expire-due-rfqs": {
         "task": "matching.tasks.expire_due_rfqs",

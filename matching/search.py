@@ -6,14 +6,14 @@ the profile's text, scored by where it occurs."""
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
-from django.core.cache import cache
 from django.db import connection
 from django.db.models import (
     Case,
@@ -40,9 +40,10 @@ from experts.models import (
     ExpertService,
     Specialization,
 )
-from experts.selectors import experts_with_free_time, visible_experts
-from foodxchange.money import fx_table
-from matching.indexing import SEARCH_CONFIG, SPECIALIZATION_COUNTS_KEY
+from experts.selectors import EXPERTS_CACHE, experts_with_free_time, visible_experts
+from foodxchange.hotcache import HotCache, prefetch
+from foodxchange.money import FX_CACHE, FX_ROWS_KEY, fx_table
+from matching.indexing import SEARCH_CONFIG, VOCABULARY_CACHE
 from matching.models import SearchClick, SearchImpression, SearchLog, SearchTerm
 
 MAX_QUERY_WORDS = 8
@@ -50,6 +51,7 @@ TYPO_MIN_SIMILARITY = 0.4
 RATING_BUCKETS = (Decimal("4.5"), Decimal("4"), Decimal("3"))
 RATE_BUCKETS = (Decimal("50"), Decimal("100"), Decimal("150"), Decimal("250"), Decimal("500"))
 _WORDS = re.compile(r"\w+")
+T = TypeVar("T")
 
 
 FxTable = dict[str, tuple[Decimal, datetime | None]]
@@ -124,7 +126,16 @@ class ExpertSearchParams:
 
 # --- text matching ----------------------------------------------------------------------
 def _typo_corrections(words: list[str]) -> dict[str, list[str]]:
-    """Closest vocabulary words for query words the vocabulary does not know."""
+    """Closest vocabulary words for query words the vocabulary does not know (cached
+    until the vocabulary changes: trigram lookups cost a query per word)."""
+    return VOCABULARY_CACHE.get(corrections_key(words), lambda: _lookup_corrections(words))
+
+
+def corrections_key(words: list[str]) -> str:
+    return "corrections:" + " ".join(words)
+
+
+def _lookup_corrections(words: list[str]) -> dict[str, list[str]]:
     known = set(SearchTerm.objects.filter(term__in=words).values_list("term", flat=True))
     corrections: dict[str, list[str]] = {}
     for word in words:
@@ -286,17 +297,16 @@ def search_experts(params: ExpertSearchParams) -> QuerySet[ExpertProfile]:
     """Every match, fully ordered (lazy; the caller paginates). Each row has ``score``.
     The API uses it for searches without text; text searches go through
     ``ranked_expert_ids`` (bounded work at any catalogue size)."""
+    return _ordered_matches(params).select_related("user").prefetch_related(LIST_SPECIALIZATIONS).only(*LIST_FIELDS)
+
+
+def _ordered_matches(params: ExpertSearchParams) -> QuerySet[ExpertProfile]:
     has_text = bool(query_words(params.q))
     qs = _apply_text(ExpertProfile.objects.all(), params, annotate=True)
     qs = apply_filters(qs, params)
     if not has_text:
         qs = qs.annotate(score=Value(0.0, output_field=FloatField()))
-    return (
-        qs.select_related("user")
-        .prefetch_related(LIST_SPECIALIZATIONS)
-        .only(*LIST_FIELDS)
-        .order_by(*_ordering(params, has_text=has_text))
-    )
+    return qs.order_by(*_ordering(params, has_text=has_text))
 
 
 def _ordering(params: ExpertSearchParams, *, has_text: bool) -> list[str]:
@@ -306,7 +316,43 @@ def _ordering(params: ExpertSearchParams, *, has_text: bool) -> list[str]:
     return ordering
 
 
-COUNT_CACHE_SECONDS = 60
+RESULT_KINDS = ("ranked:", "rows:")
+
+
+def cached_search_read(params: ExpertSearchParams, kind: str, compute: Callable[[], T]) -> T:
+    """``compute()`` cached per query and filters in the experts namespace (so any write
+    to an expert makes it stale at once), and per FX table (rate filters convert with
+    it). Searches with an availability window are computed every time: bookings and
+    the clock change their answer."""
+    key = search_read_key(params, kind)
+    if key is None:
+        return compute()
+    return EXPERTS_CACHE.get(key, compute)
+
+
+def search_read_key(params: ExpertSearchParams, kind: str) -> str | None:
+    """The experts-cache key of ``cached_search_read``; None when it is not cached."""
+    if params.available_from is not None or (kind.startswith(RESULT_KINDS) and not settings.SEARCH_RESULT_CACHE):
+        return None
+    digest = hashlib.sha256(
+        json.dumps([params.q, params.logged_filters(), FX_CACHE.token()], sort_keys=True).encode()
+    ).hexdigest()
+    return f"search:{kind}:{digest}"
+
+
+def prefetch_search(params: ExpertSearchParams) -> None:
+    """Inside a ``read_scope``: the cached reads a search will make before it knows its
+    page (FX table, typo corrections, ranked window, count), read in one round trip."""
+    entries: list[tuple[HotCache, str]] = [(FX_CACHE, FX_ROWS_KEY)]
+    words = query_words(params.q)
+    if words and is_postgres():
+        entries.append((VOCABULARY_CACHE, corrections_key(words)))
+    kinds = [f"ranked:{settings.EXPERTS_SEARCH_WINDOW}", "count"] if words else ["count"]
+    for kind in kinds:
+        key = search_read_key(params, kind)
+        if key is not None:
+            entries.append((EXPERTS_CACHE, key))
+    prefetch(entries)
 
 
 class RankedExperts:
@@ -329,13 +375,14 @@ class RankedExperts:
     @property
     def ranked(self) -> list[tuple[int, float]]:
         if self._ranked is None:
-            candidates = self.matches.order_by(*self.sort).values("id")[: self.window]
-            ranked = _apply_text(
-                ExpertProfile.objects.filter(id__in=candidates), self.params, annotate=True, match=False
-            )
-            rows = ranked.order_by(*_ordering(self.params, has_text=True)).values_list("id", "score")
-            self._ranked = [(pk, float(score or 0.0)) for pk, score in rows]
+            self._ranked = cached_search_read(self.params, f"ranked:{self.window}", self._rank_window)
         return self._ranked
+
+    def _rank_window(self) -> list[tuple[int, float]]:
+        candidates = self.matches.order_by(*self.sort).values("id")[: self.window]
+        ranked = _apply_text(ExpertProfile.objects.filter(id__in=candidates), self.params, annotate=True, match=False)
+        rows = ranked.order_by(*_ordering(self.params, has_text=True)).values_list("id", "score")
+        return [(pk, float(score or 0.0)) for pk, score in rows]
 
     @property
     def rows(self) -> list[tuple[int, float]]:
@@ -354,17 +401,8 @@ class RankedExperts:
                 self._count = len(ranked)
             else:
                 # A broad word matches tens of thousands of experts: counting them costs a
-                # scan, so the exact count of a query is reused for a minute.
-                key = (
-                    "search:count:"
-                    + hashlib.sha256(
-                        json.dumps([self.params.q, self.params.logged_filters()], sort_keys=True).encode()
-                    ).hexdigest()
-                )
-                count = cache.get(key)
-                if count is None:
-                    count = self.matches.count()
-                    cache.set(key, count, COUNT_CACHE_SECONDS)
+                # scan, so the exact count of a query is cached until an expert changes.
+                count = cached_search_read(self.params, "count", self.matches.count)
                 self._count = max(int(count), len(ranked))
         return self._count
 
@@ -413,6 +451,69 @@ def load_experts(rows: list[tuple[int, float]]) -> list[ExpertProfile]:
     return page
 
 
+class BrowsedExperts:
+    """Every match of a search without text, fully ordered, as ``(id, score)`` rows for
+    the paginator; the count and each page's rows are cached until an expert changes."""
+
+    def __init__(self, params: ExpertSearchParams):
+        self.params = params
+        self.rows = _ordered_matches(params).values_list("id", "score")  # type: ignore[misc]  # annotated
+
+    def count(self) -> int:
+        return cached_search_read(self.params, "count", self.rows.count)
+
+    def __len__(self) -> int:
+        return self.count()
+
+    def __getitem__(self, index: slice) -> list[tuple[int, float]]:
+        if not isinstance(index, slice):
+            raise TypeError("BrowsedExperts supports slices only")
+        start, stop = index.start or 0, index.stop
+        return cached_search_read(self.params, f"rows:{start}:{stop}", lambda: list(self.rows[start:stop]))
+
+
+def browse_expert_ids(params: ExpertSearchParams) -> BrowsedExperts:
+    """Every match of a search without text, in result order (lazy; the caller
+    paginates, then loads the page with ``hit_rows``)."""
+    return BrowsedExperts(params)
+
+
+# Columns of a result row, read as plain values (no model instances for a read-only page).
+HIT_COLUMNS = (
+    "id", "user_id", "user__timezone", "display_name", "headline", "languages", "country", "city",
+    "hourly_rate", "currency", "years_experience", "rating_avg", "rating_count", "verification_status", "photo",
+)  # fmt: skip
+
+
+def hit_rows(rows: list[tuple[int, float]]) -> list[dict[str, Any]]:
+    """The experts of one result page, in ``rows`` order, as dicts of ``HIT_COLUMNS``
+    plus ``score`` and ``specializations`` (``[{id, slug, name}]`` in taxonomy order).
+    Two queries whatever the page size, cached per page until an expert changes."""
+    scores = dict(rows)
+    if settings.SEARCH_RESULT_CACHE:
+        found = EXPERTS_CACHE.get("hits:" + ",".join(map(str, sorted(scores))), lambda: _hit_columns(list(scores)))
+    else:
+        found = _hit_columns(list(scores))
+    page = []
+    for pk, score in rows:
+        if pk in found:
+            page.append({**found[pk], "score": score})
+    return page
+
+
+def _hit_columns(ids: list[int]) -> dict[int, dict[str, Any]]:
+    found = {row["id"]: row for row in ExpertProfile.objects.filter(id__in=ids).values(*HIT_COLUMNS)}
+    specializations: dict[int, list[dict[str, Any]]] = {pk: [] for pk in found}
+    through = ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=found)
+    for expert_id, spec_id, slug, name in through.order_by(
+        *(f"specialization__{f}" for f in Specialization._meta.ordering or ()), "specialization_id"
+    ).values_list("expertprofile_id", "specialization_id", "specialization__slug", "specialization__name"):
+        specializations[expert_id].append({"id": spec_id, "slug": slug, "name": name})
+    for pk, row in found.items():
+        row["specializations"] = specializations[pk]
+    return found
+
+
 def corrected_query(params: ExpertSearchParams) -> str | None:
     if not params.corrections:
         return None
@@ -437,22 +538,12 @@ def _language_counts(qs: QuerySet) -> dict[str, int]:
         return {code: n for code, n in cursor.fetchall()}
 
 
-FACETS_CACHE_SECONDS = 60
-
-
 def search_facets(params: ExpertSearchParams) -> dict[str, Any]:
     """Counts for each filter value. Each facet is counted with every other filter
     applied but not its own, so choosing a value gives exactly the count shown.
-    Cached for a minute per parameter set: six aggregate queries feed a filter panel."""
-    key = (
-        "experts:facets:"
-        + hashlib.sha256(json.dumps([params.q, params.logged_filters()], sort_keys=True).encode()).hexdigest()
-    )
-    facets = cache.get(key)
-    if facets is None:
-        facets = _compute_facets(params)
-        cache.set(key, facets, FACETS_CACHE_SECONDS)
-    return facets
+    Cached per parameter set until an expert changes: six aggregate queries feed a
+    filter panel."""
+    return cached_search_read(params, "facets", lambda: _compute_facets(params))
 
 
 def _compute_facets(params: ExpertSearchParams) -> dict[str, Any]:
@@ -570,22 +661,18 @@ def suggestions(q: str, *, limit: int = 10) -> list[dict[str, Any]]:
     return found
 
 
-SPECIALIZATION_COUNTS_CACHE_SECONDS = 60
-
-
 def specializations_with_counts() -> list[dict[str, Any]]:
-    """The active taxonomy with the number of visible experts in each (cached briefly:
-    the counts feed a navigation menu, not an invoice)."""
-    key = SPECIALIZATION_COUNTS_KEY
-    data = cache.get(key)
-    if data is None:
+    """The active taxonomy with the number of visible experts in each (cached until an
+    expert or the taxonomy changes)."""
+
+    def load() -> list[dict[str, Any]]:
         counts = dict(
             ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=visible_experts().values("id"))
             .values("specialization_id")
             .annotate(n=Count("id"))
             .values_list("specialization_id", "n")  # type: ignore[misc]
         )
-        data = [
+        return [
             {
                 "id": s.id,
                 "slug": s.slug,
@@ -595,11 +682,20 @@ def specializations_with_counts() -> list[dict[str, Any]]:
             }
             for s in Specialization.objects.filter(is_active=True)
         ]
-        cache.set(key, data, SPECIALIZATION_COUNTS_CACHE_SECONDS)
-    return data
+
+    return EXPERTS_CACHE.get("specialization-counts", load)
+
+
+def _with_buffered_searches() -> None:
+    """Analytics count every search answered so far, including those still waiting in
+    the Redis buffer (a no-op when none wait)."""
+    from matching.search_services import flush_search_log
+
+    flush_search_log(wait_seconds=1.0)
 
 
 def trending(*, days: int = 7, limit: int = 10) -> dict[str, Any]:
+    _with_buffered_searches()
     since = timezone.now() - timedelta(days=days)
     logs = SearchLog.objects.filter(created_at__gte=since)
     queries = (
@@ -631,6 +727,7 @@ def trending(*, days: int = 7, limit: int = 10) -> dict[str, Any]:
 
 
 def search_analytics(*, days: int = 30, limit: int = 20) -> dict[str, Any]:
+    _with_buffered_searches()
     since = timezone.now() - timedelta(days=days)
     logs = SearchLog.objects.filter(created_at__gte=since)
     searches = logs.count()
@@ -680,6 +777,7 @@ def _counts_by_month(qs: QuerySet, since: datetime) -> dict[str, int]:
 def expert_search_stats(*, expert: ExpertProfile, since: datetime) -> dict[str, dict[str, int]]:
     """Search impressions and clicks of ``expert`` by month (UTC) since ``since``: the
     statistics provider registered in ``experts.hooks`` for expert analytics."""
+    _with_buffered_searches()
     return {
         "search_impressions": _counts_by_month(SearchImpression.objects.filter(expert=expert), since),
         "clicks": _counts_by_month(SearchClick.objects.filter(expert=expert), since),
@@ -688,4 +786,5 @@ def expert_search_stats(*, expert: ExpertProfile, since: datetime) -> dict[str, 
 
 def search_log_queryset() -> QuerySet[SearchLog]:
     """Every logged expert search (for analytics that group them their own way)."""
+    _with_buffered_searches()
     return SearchLog.objects.all()

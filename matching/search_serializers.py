@@ -1,14 +1,23 @@
 """HTTP shapes of search & discovery (``/api/v1/search/...``)."""
 
 from datetime import timedelta
+from typing import Any
 
 from rest_framework import serializers
 
 from experts.constants import COUNTRY_CODES, LANGUAGE_CODES
-from experts.models import ExpertProfile, ExpertService, Specialization
-from experts.serializers import MONEY, ExpertListSerializer, ServiceSerializer, SpecializationSerializer
+from experts.models import ExpertProfile, ExpertService
+from experts.selectors import specializations_by_key
+from experts.serializers import (
+    MONEY,
+    ExpertListSerializer,
+    ServiceSerializer,
+    SpecializationSerializer,
+    photo_url_of,
+)
 from foodxchange.api.fields import ObjectIdField, currency_code, parse_object_id
 from foodxchange.money import convert
+from matching import search_services
 from matching.models import SearchLog
 
 
@@ -32,6 +41,46 @@ class ExpertHitSerializer(ExpertListSerializer):
         return self.context["currency"]
 
 
+# The decimal fields of a hit, formatted exactly as the serializer above formats them.
+_HIT_FIELDS = ExpertHitSerializer().fields
+_RATE, _RATING = _HIT_FIELDS["hourly_rate"], _HIT_FIELDS["rating_avg"]
+
+
+def expert_hits(
+    rows: list[dict[str, Any]], *, request: Any, presence: dict[int, str], currency: str, fx: Any
+) -> list[dict[str, Any]]:
+    """``ExpertHitSerializer``'s output for ``search.hit_rows`` rows (the same keys in
+    the same order, the same formatting), built without serializer instances per row:
+    a result page is the hottest read of the API."""
+    hits = []
+    for row in rows:
+        converted = convert(row["hourly_rate"], row["currency"], currency, table=fx)
+        hits.append(
+            {
+                "id": row["id"],
+                "name": row["display_name"],
+                "headline": row["headline"],
+                "specializations": row["specializations"],
+                "languages": row["languages"],
+                "country": row["country"],
+                "city": row["city"],
+                "timezone": str(row["user__timezone"]),
+                "hourly_rate": _RATE.to_representation(row["hourly_rate"]),
+                "currency": row["currency"],
+                "years_experience": row["years_experience"],
+                "rating_avg": _RATING.to_representation(row["rating_avg"]),
+                "rating_count": row["rating_count"],
+                "verification_status": row["verification_status"],
+                "presence": presence.get(row["user_id"], "offline"),
+                "photo_url": photo_url_of(row["photo"], request),
+                "score": round(float(row["score"] or 0.0), 4),
+                "hourly_rate_converted": None if converted is None else str(converted),
+                "converted_currency": currency,
+            }
+        )
+    return hits
+
+
 class ServiceSearchResultSerializer(ServiceSerializer):
     specialization = SpecializationSerializer()  # type: ignore[assignment]  # nested on read
     expert_name = serializers.CharField(source="expert.display_name")
@@ -51,8 +100,7 @@ class SpecializationLookupField(serializers.CharField):
     def to_internal_value(self, data):
         value = super().to_internal_value(data)
         pk = parse_object_id(value)
-        lookup = {"pk": pk} if pk is not None else {"slug": value}
-        specialization = Specialization.objects.filter(is_active=True, **lookup).first()
+        specialization = specializations_by_key().get(str(pk) if pk is not None else value)
         if specialization is None:
             raise serializers.ValidationError(f"Unknown specialization {value!r}.")
         return specialization
@@ -159,6 +207,10 @@ class ClickEventSerializer(serializers.Serializer):
 
     def validate(self, attrs):
         search = SearchLog.objects.filter(pk=attrs["search_id"]).first()
+        if search is None:
+            # A click right after its search: the search may still wait in the buffer.
+            search_services.flush_search_log(wait_seconds=2.0)
+            search = SearchLog.objects.filter(pk=attrs["search_id"]).first()
         if search is None:
             raise serializers.ValidationError({"search_id": ["Unknown search_id."]})
         expert = ExpertProfile.objects.filter(pk=attrs["expert_id"]).first()

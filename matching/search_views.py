@@ -9,9 +9,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experts.models import ExpertProfile, ExpertService
+from experts.selectors import EXPERTS_CACHE, TAXONOMY_CACHE
 from foodxchange.api.permissions import has_staff_area
 from foodxchange.api.schema import error_responses
+from foodxchange.hotcache import read_scope
+from foodxchange.money import FX_CACHE
 from matching import search, search_services
+from matching.indexing import VOCABULARY_CACHE
 from matching.search_serializers import (
     ClickEventSerializer,
     ExpertHitSerializer,
@@ -26,6 +30,7 @@ from matching.search_serializers import (
     SuggestionQuerySerializer,
     SuggestionSerializer,
     TrendingSerializer,
+    expert_hits,
 )
 from realtime.selectors import presence_map
 
@@ -77,30 +82,38 @@ class ExpertSearchView(GenericAPIView, SearchView):
         auth=[],
     )
     def get(self, request):
+        # Read-only: every cached read of this request uses the tokens read here at once.
+        with read_scope(FX_CACHE, EXPERTS_CACHE, TAXONOMY_CACHE, VOCABULARY_CACHE):
+            return self._search(request)
+
+    def _search(self, request):
         params = expert_params(request)
+        search.prefetch_search(params)
         if search.query_words(params.q):
-            page = search.load_experts(self.paginate_queryset(search.ranked_expert_ids(params)))
+            rows = self.paginate_queryset(search.ranked_expert_ids(params))
         else:
-            page = self.paginate_queryset(search.search_experts(params))
+            rows = self.paginate_queryset(search.browse_expert_ids(params))
+        page = search.hit_rows(rows)
         paginator = self.paginator
-        log = search_services.log_search(
+        search_id = search_services.record_search(
             query=params.q,
             normalized_query=" ".join(search.query_words(params.q)),
             filters=params.logged_filters(),
             specialization=params.specialization,
             results_count=paginator.page.paginator.count,
             user=request.user,
-            shown_expert_ids=[p.pk for p in page],
+            shown_expert_ids=[row["id"] for row in page],
             first_position=paginator.page.start_index(),
         )
-        context = {
-            "request": request,
-            "presence": presence_map([p.user_id for p in page]),
-            "currency": params.currency,
-            "fx": params.fx,
-        }
-        response = paginator.get_paginated_response(ExpertHitSerializer(page, many=True, context=context).data)
-        response.data["search_id"] = str(log.pk)
+        hits = expert_hits(
+            page,
+            request=request,
+            presence=presence_map([row["user_id"] for row in page]),
+            currency=params.currency,
+            fx=params.fx,
+        )
+        response = paginator.get_paginated_response(hits)
+        response.data["search_id"] = str(search_id)
         response.data["corrected_query"] = search.corrected_query(params)
         response.data["count_capped"] = False
         return response

@@ -12,6 +12,12 @@ def purge_search_events() -> int:
     return search_services.purge_search_events(older_than_days=settings.EXPERTS_SEARCH_LOG_RETENTION_DAYS)
 
 
+@shared_task
+def flush_search_log() -> int:
+    """Writes the searches waiting in the Redis buffer (idempotent: stored ones are skipped)."""
+    return search_services.flush_search_log()
+
+
 @shared_task(acks_late=True)
 def deliver_outbox_event(event_id: str) -> str:
     """One delivery attempt of an RFQ webhook (a claimed row is never sent twice at once)."""

@@ -30,6 +30,7 @@ from experts.serializers.profiles import (
     ProfileUpdateSerializer,
     SpecializationSerializer,
     photo_url,
+    photo_url_of,
 )
 from experts.serializers.verification import (
     DocumentSerializer,
@@ -67,4 +68,5 @@ __all__ = [
     "VerificationDecisionSerializer",
     "VerificationSerializer",
     "photo_url",
+    "photo_url_of",
 ]

@@ -22,9 +22,14 @@ MONEY: dict[str, Any] = {"max_digits": 10, "decimal_places": 2, "min_value": Dec
 
 
 def photo_url(profile: ExpertProfile, request=None) -> str | None:
-    if not profile.photo:
+    return photo_url_of(profile.photo.name if profile.photo else "", request)
+
+
+def photo_url_of(name: str | None, request=None) -> str | None:
+    """The public URL of a stored photo name (absolute when a request is given)."""
+    if not name:
         return None
-    url = default_storage.url(profile.photo.name)
+    url = default_storage.url(name)
     return request.build_absolute_uri(url) if request is not None and url.startswith("/") else url
 
 

@@ -19,6 +19,12 @@ def profile_payload(profile: ExpertProfile, request) -> dict:
     return ExpertProfileSerializer(profile, context=context).data
 
 
+def public_profile_payload(profile: ExpertProfile) -> dict:
+    """The profile as everyone sees it, without the per-request parts (presence, the
+    absolute photo URL), which the view adds: what the public profile cache keeps."""
+    return dict(ExpertProfileSerializer(profile, context={"presence": {}}).data)
+
+
 def reload_profile(profile: ExpertProfile) -> ExpertProfile:
     return selectors.with_public_credentials(
         ExpertProfile.objects.select_related("user").prefetch_related("specializations", "certifications")

@@ -8,6 +8,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experts import selectors, services
+from experts.models import ExpertProfile
 from experts.serializers import (
     ExpertAnalyticsQuerySerializer,
     ExpertAnalyticsSerializer,
@@ -17,12 +18,14 @@ from experts.serializers import (
     PhotoUploadSerializer,
     ProfileUpdateSerializer,
     photo_url,
+    photo_url_of,
 )
-from experts.views.common import TAGS, own_profile, profile_payload, reload_profile
+from experts.views.common import TAGS, own_profile, profile_payload, public_profile_payload, reload_profile
 from foodxchange.api.parsers import FormParser, MultiPartParser
 from foodxchange.api.permissions import IsExpert
 from foodxchange.api.schema import error_responses
 from foodxchange.services import client_ip
+from realtime.selectors import presence_map
 
 
 class PublicProfileView(APIView):
@@ -36,6 +39,14 @@ class PublicProfileView(APIView):
         auth=[],
     )
     def get(self, request, pk: int):
+        public = selectors.public_profile_data(expert_id=pk, render=public_profile_payload)
+        if public is not None:
+            expert = ExpertProfile(pk=pk, user_id=public["user_id"])
+            services.record_profile_view(expert=expert, viewer=request.user, ident=client_ip(request) or "")
+            data = dict(public["data"])
+            data["presence"] = presence_map([public["user_id"]]).get(public["user_id"], "offline")
+            data["photo_url"] = photo_url_of(public["photo"], request)
+            return Response(data)
         profile = selectors.expert_for_viewer(expert_id=pk, user=request.user)
         if profile is None:
             raise NotFound("No such expert.")

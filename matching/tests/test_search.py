@@ -4,6 +4,7 @@ import pytest
 
 from experts.tests.factories import make_expert, spec, weekday_rules
 from matching.models import SearchClick, SearchImpression, SearchLog
+from matching.search_services import flush_search_log
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,7 @@ def test_exact_specialization_and_text_match_ranks_above_partial(api_client, mar
 
 def test_results_carry_search_id_and_are_logged_with_impressions(api_client, marketplace):
     body = api_client.get(URL, {"q": "Microbiology", "country": "de"}).json()
+    flush_search_log()  # with the Redis buffer the search waits for the flush task
     log = SearchLog.objects.get(pk=body["search_id"])
     assert log.results_count == body["count"] == 1
     assert log.normalized_query == "microbiology"
@@ -201,6 +203,7 @@ def test_sqlite_path_scores_by_where_words_occur(api_client, marketplace):
 
 def test_search_log_time_is_utc(api_client, marketplace):
     api_client.get(URL, {"q": "haccp"})
+    flush_search_log()
     assert SearchLog.objects.get().created_at.tzinfo is not None
     assert SearchLog.objects.get().created_at <= datetime.now(UTC)
 

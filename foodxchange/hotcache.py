@@ -1,0 +1,135 @@
+"""Read-through caches for hot reads (FX table, tier table, taxonomy, facets, public
+profiles, search pages), invalidated on write so no read is stale after a write.
+
+Each namespace keeps a *version token* in the cache; entries live under
+``hot:<namespace>:<token>:<key>``. A write calls ``invalidate()``, which replaces the
+token once the write's transaction commits, so every later read misses and recomputes.
+The order (read the token, then the database; write, commit, then a new token) means a
+reader racing a writer can only store old data under an old token, which nobody
+reads again. The token is random rather than a counter: an evicted token never brings
+back entries of an older one. Works on Redis (shared by every process) and on the
+local-memory cache (one process, as in a first run without services).
+
+Lookups are counted per namespace (``foodxchange_hot_cache_requests_total`` at
+``/metrics``), so a benchmark or an operator can read the hit rate."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
+from typing import Any, TypeVar
+
+from django.core.cache import cache
+from django.db import transaction
+from prometheus_client import Counter
+
+T = TypeVar("T")
+
+LOOKUPS = Counter(
+    "foodxchange_hot_cache_requests",
+    "Hot-read cache lookups by namespace and result (hit or miss).",
+    ["namespace", "result"],
+)
+_MISSING = object()
+_SAFE_KEY = re.compile(r"[A-Za-z0-9:._-]*")
+DEFAULT_TIMEOUT = 300
+
+
+class HotCache:
+    """A namespace of cached reads sharing one invalidation (see the module doc)."""
+
+    def __init__(self, namespace: str, *, timeout: int = DEFAULT_TIMEOUT):
+        self.namespace = namespace
+        self.timeout = timeout
+        self._token_key = f"hot:{namespace}:token"
+
+    def token(self) -> str:
+        scoped = _scoped_tokens.get()
+        if scoped is not None and self.namespace in scoped:
+            return scoped[self.namespace]
+        return self._read_token(cache.get(self._token_key))
+
+    def _read_token(self, token: Any) -> str:
+        if token is None:
+            fresh = secrets.token_hex(8)
+            # Two processes may start a namespace at once: the first token wins.
+            token = fresh if cache.add(self._token_key, fresh, timeout=None) else cache.get(self._token_key, fresh)
+        return str(token)
+
+    def key(self, key: str, token: str | None = None) -> str:
+        if len(key) > 150 or not _SAFE_KEY.fullmatch(key):
+            # Keys made of user input (query words): hashed, so any backend accepts them.
+            key = hashlib.sha256(key.encode()).hexdigest()
+        return f"hot:{self.namespace}:{token or self.token()}:{key}"
+
+    def get(self, key: str, compute: Callable[[], T], *, timeout: int | None = None) -> T:
+        """The cached value of ``key``, or ``compute()`` stored for later reads."""
+        full_key = self.key(key)
+        prefetched = _scoped_values.get()
+        value = prefetched.pop(full_key, _MISSING) if prefetched is not None else _MISSING
+        if value is _MISSING:
+            value = cache.get(full_key, _MISSING)
+        if value is not _MISSING:
+            LOOKUPS.labels(self.namespace, "hit").inc()
+            return value  # type: ignore[return-value]
+        LOOKUPS.labels(self.namespace, "miss").inc()
+        value = compute()
+        cache.set(full_key, value, self.timeout if timeout is None else timeout)
+        return value
+
+    def invalidate(self) -> None:
+        """Every entry of the namespace is stale from now on. Inside a transaction the
+        token is renewed at once (the writer reads its own write) and again when it
+        commits (what other connections cached meanwhile is from before the commit)."""
+        self._renew()
+        if transaction.get_connection().in_atomic_block:
+            transaction.on_commit(self._renew)
+
+    def _renew(self) -> None:
+        cache.set(self._token_key, secrets.token_hex(8), timeout=None)
+
+
+_scoped_tokens: ContextVar[dict[str, str] | None] = ContextVar("hot_cache_tokens", default=None)
+_scoped_values: ContextVar[dict[str, Any] | None] = ContextVar("hot_cache_values", default=None)
+
+
+@contextmanager
+def read_scope(*caches: HotCache) -> Iterator[None]:
+    """For a read-only request: the tokens of ``caches`` are read once, in one round
+    trip, and used for every lookup inside the block. Everything read then is as of
+    the block's start, as if the request had run at that instant."""
+    found = cache.get_many([c._token_key for c in caches])
+    tokens = {c.namespace: found[c._token_key] for c in caches if c._token_key in found}
+    for c in caches:
+        tokens[c.namespace] = c._read_token(tokens.get(c.namespace))
+    reset = _scoped_tokens.set(tokens)
+    reset_values = _scoped_values.set({})
+    try:
+        yield
+    finally:
+        _scoped_tokens.reset(reset)
+        _scoped_values.reset(reset_values)
+
+
+def prefetch(entries: list[tuple[HotCache, str]]) -> None:
+    """Inside ``read_scope``: reads these ``(cache, key)`` entries in one round trip; the
+    ``get`` calls that follow take them from there (each once)."""
+    values = _scoped_values.get()
+    if values is None or not entries:
+        return
+    values.update(cache.get_many([c.key(k) for c, k in entries]))
+
+
+def lookup_counts() -> dict[str, dict[str, int]]:
+    """``{namespace: {"hit": n, "miss": m}}`` counted by this process."""
+    counts: dict[str, dict[str, int]] = {}
+    for metric in LOOKUPS.collect():
+        for sample in metric.samples:
+            if sample.name.endswith("_total"):
+                labels: dict[str, Any] = sample.labels
+                counts.setdefault(labels["namespace"], {"hit": 0, "miss": 0})[labels["result"]] = int(sample.value)
+    return counts
