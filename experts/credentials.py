@@ -28,6 +28,11 @@ def _emit(credential: ExpertCredential, event: str, actor: Any) -> None:
         hook(credential=credential, event=event, actor=actor)
 
 
+def _changed(expert_id: int) -> None:
+    """Public profiles list credentials and matching reads them: refresh both."""
+    hooks.reindex_experts([expert_id])
+
+
 def _clean(profile: ExpertProfile, values: dict[str, Any]) -> dict[str, Any]:
     errors: dict[str, list[str]] = {}
     credential_type = values.get("credential_type")
@@ -87,6 +92,7 @@ def add_credential(
             after={"type": credential.credential_type.slug, "expires_at": str(credential.expires_at)},
             request=request,
         )
+        _changed(profile.pk)
     return credential
 
 
@@ -128,6 +134,7 @@ def update_credential(
             after={k: str(getattr(locked, k)) for k in EDITABLE} | {"status": locked.status},
             request=request,
         )
+        _changed(locked.expert_id)
     return locked
 
 
@@ -141,6 +148,7 @@ def delete_credential(*, credential: ExpertCredential, request: Any = None) -> N
             request=request,
         )
         credential.delete()
+        _changed(credential.expert_id)
 
 
 DECISIONS = {
@@ -188,6 +196,7 @@ def decide_credential(
             after={"status": credential.status, "note": note},
             request=request,
         )
+        _changed(credential.expert_id)
         notify(
             user=credential.expert.user,
             kind="credential.decided",
@@ -274,5 +283,6 @@ def record_expired_credentials(*, today: date | None = None) -> int:
             credential.expiry_recorded_at = timezone.now()
             credential.save(update_fields=["expiry_recorded_at", "updated_at"])
             _emit(credential, "expired", None)
+            _changed(credential.expert_id)
         done += 1
     return done
