@@ -3,6 +3,7 @@ timeout) exits promptly on SIGTERM after WebSocket traffic: every handler ends w
 client goes, abrupt TCP drops included."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -81,7 +82,8 @@ async def _traffic(port: int, expert_token: str, agent_token: str) -> list:
         except websockets.ConnectionClosed:
             pass  # the refused socket is closed by the server (4401)
         raw = ws.transport.get_extra_info("socket")
-        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with contextlib.suppress(OSError):  # already closed by the server: nothing to reset
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         ws.transport.abort()
     # Silent clients: the socket stays open and says nothing more.
     for path, token in (("/ws/presence/", expert_token), ("/ws/notifications/", agent_token)):
