@@ -4,6 +4,8 @@ refund / cancel action that reverses a commission."""
 
 from django.contrib import admin, messages
 from django.db.models import Sum
+from django.http import HttpResponseRedirect
+from django.urls import reverse
 
 from commissions import selectors, services
 from commissions.models import AgentPayoutAccount, AgentTier, Commission, CommissionTier, Deal, Payout, PayoutRun
@@ -39,6 +41,23 @@ class CommissionTierAdmin(FinanceAdmin):
 
     def save_model(self, request, obj, form, change):
         services.save_tier(tier=obj, actor=request.user, request=request)
+
+    def delete_model(self, request, obj):
+        services.delete_tier(tier=obj, actor=request.user, request=request)
+
+    def delete_queryset(self, request, queryset):
+        for tier in queryset:
+            try:
+                services.delete_tier(tier=tier, actor=request.user, request=request)
+            except DomainError as exc:
+                self.message_user(request, f"{tier}: {message_of(exc)}", messages.ERROR)
+
+    def delete_view(self, request, object_id, extra_context=None):
+        try:
+            return super().delete_view(request, object_id, extra_context)
+        except DomainError as exc:  # refused by the service: nothing was deleted
+            self.message_user(request, message_of(exc), messages.ERROR)
+            return HttpResponseRedirect(reverse("admin:commissions_commissiontier_changelist"))
 
 
 @admin.register(AgentTier)

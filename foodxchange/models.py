@@ -155,7 +155,8 @@ class MoneyField(models.DecimalField):
     def contribute_to_class(self, cls: Any, name: str, private_only: bool = False) -> None:
         super().contribute_to_class(cls, name, private_only=private_only)
         if not cls._meta.abstract:
-            models.signals.post_init.connect(self._read_at_minor_unit, sender=cls, weak=False)
+            # Weak: a model class rendered for a migration state takes its receiver with it.
+            models.signals.post_init.connect(self._read_at_minor_unit, sender=cls)
 
     def _read_at_minor_unit(self, sender: Any, instance: models.Model, **kwargs: Any) -> None:
         """A value read back from the column carries all its decimals (50.000 USD): show

@@ -21,7 +21,13 @@ from commissions.services.payouts import (
     save_payout_account,
     settle_payout,
 )
-from commissions.services.tiers import ensure_tier_table, recompute_all_tiers, refresh_agent_tier, save_tier
+from commissions.services.tiers import (
+    delete_tier,
+    ensure_tier_table,
+    recompute_all_tiers,
+    refresh_agent_tier,
+    save_tier,
+)
 
 __all__ = [
     "ApprovalResult",
@@ -31,6 +37,7 @@ __all__ = [
     "book_deal",
     "claim_payouts",
     "close_deal",
+    "delete_tier",
     "ensure_tier_table",
     "execute_payout_run",
     "recompute_all_tiers",

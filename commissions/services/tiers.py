@@ -159,3 +159,21 @@ def save_tier(
             request=request,
         )
     return tier
+
+
+def delete_tier(*, tier: CommissionTier, actor: User | None, request: Any = None) -> None:
+    """Deletes a tier no agent holds (staff console), audit-logged. The last tier stays:
+    without one no conversion can be booked. Booked commissions keep the tier name."""
+    from foodxchange.errors import Conflict
+
+    with transaction.atomic():
+        tier = CommissionTier.objects.select_for_update().get(pk=tier.pk)
+        if CommissionTier.objects.count() <= 1:
+            raise Conflict("The last commission tier cannot be deleted.")
+        if tier.agents.exists():
+            raise Conflict(f"Agents hold the {tier.name} tier: recompute their tiers first.")
+        before = {"name": tier.name, "rate": str(tier.rate), "min_volume": str(tier.min_volume)}
+        target_pk = tier.pk
+        tier.delete()
+        tier.pk = target_pk  # the audit row names what was deleted
+        record_audit(actor=actor, action="commissions.tier.deleted", target=tier, before=before, request=request)

@@ -235,3 +235,25 @@ def test_tier_edits_in_the_admin_go_through_the_service(client, staff_for):
     )
     assert response.status_code == 302
     assert AuditLog.objects.filter(action="commissions.tier.edited", actor=finance).exists()
+
+
+def test_tier_deletes_in_the_admin_go_through_the_service(client, staff_for):
+    finance = staff_for("finance")
+    client.force_login(finance)
+    spare = CommissionTier.objects.create(name="Diamond", rate=Decimal("18.00"), min_volume=Decimal("500000"))
+    held = CommissionTier.objects.get(name="Bronze")
+    AgentTier.objects.create(
+        agent=UserFactory(role="agent"), tier=held, computed_at=held.created_at, changed_at=held.created_at
+    )
+
+    response = client.post(reverse("admin:commissions_commissiontier_delete", args=[spare.pk]), {"post": "yes"})
+    assert response.status_code == 302 and not CommissionTier.objects.filter(pk=spare.pk).exists()
+    audit = AuditLog.objects.get(action="commissions.tier.deleted")
+    assert (audit.actor, audit.target_id, audit.before["name"]) == (finance, str(spare.pk), "Diamond")
+
+    client.post(
+        reverse("admin:commissions_commissiontier_changelist"),
+        {"action": "delete_selected", "_selected_action": [held.pk], "post": "yes"},
+    )
+    assert CommissionTier.objects.filter(pk=held.pk).exists()  # an agent holds it
+    assert AuditLog.objects.filter(action="commissions.tier.deleted").count() == 1

@@ -3,6 +3,7 @@ timeout) exits promptly on SIGTERM after WebSocket traffic: every handler ends w
 client goes, abrupt TCP drops included."""
 
 import asyncio
+import contextlib
 import os
 import signal
 import socket
@@ -59,6 +60,30 @@ async def _traffic(port: int, expert_token: str, agent_token: str) -> list:
         await ws.recv()
         raw = ws.transport.get_extra_info("socket")
         raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        ws.transport.abort()
+    # Dropped mid-handshake: the upgrade request is sent and the TCP connection reset
+    # while the consumer is still authenticating and joining its groups.
+    for path, token in (("/ws/presence/", expert_token), ("/ws/notifications/", agent_token)) * 3:
+        raw = socket.create_connection(("127.0.0.1", port))
+        raw.sendall(
+            f"GET {path}?token={token} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nOrigin: {origin}\r\n"
+            "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+            "Sec-WebSocket-Version: 13\r\n\r\n".encode()
+        )
+        raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        raw.close()
+    # Refused (bad token) and then reset; flooding past the rate limit and then reset.
+    for url in (f"{base}/ws/presence/?token=not-a-token", f"{base}/ws/presence/?token={expert_token}"):
+        ws = await websockets.connect(url, origin=origin)
+        await ws.recv()
+        try:
+            for _ in range(100):
+                await ws.send('{"type": "heartbeat"}')
+        except websockets.ConnectionClosed:
+            pass  # the refused socket is closed by the server (4401)
+        raw = ws.transport.get_extra_info("socket")
+        with contextlib.suppress(OSError):  # already closed by the server: nothing to reset
+            raw.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
         ws.transport.abort()
     # Silent clients: the socket stays open and says nothing more.
     for path, token in (("/ws/presence/", expert_token), ("/ws/notifications/", agent_token)):
