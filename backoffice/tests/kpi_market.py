@@ -14,8 +14,9 @@ from matching.models import Rfq, SearchLog
 
 def recent_market() -> None:
     now = timezone.now()
-    haccp = Specialization.objects.get(slug="food-safety-haccp")
-    dairy = Specialization.objects.get(slug="dairy")
+    # The seeded taxonomy, or the same rows again after a transactional test's flush.
+    haccp, _ = Specialization.objects.get_or_create(slug="food-safety-haccp", defaults={"name": "Food Safety & HACCP"})
+    dairy, _ = Specialization.objects.get_or_create(slug="dairy", defaults={"name": "Dairy"})
     for days, spec, results in [(3, haccp, 5), (3, haccp, 0), (10, haccp, 2), (10, dairy, 0), (17, dairy, 0),
                                 (24, haccp, 4), (24, haccp, 1), (24, haccp, 3)]:  # fmt: skip
         SearchLog.objects.create(query="haccp", specialization=spec, results_count=results,

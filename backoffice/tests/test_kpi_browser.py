@@ -14,8 +14,10 @@ from accounts.tests.factories import UserFactory
 from backoffice.tests.kpi_market import recent_market
 from conftest import CHROMIUM_PATH
 
-# serialized_rollback: the flush after a transactional test would drop the seeded catalogues.
-pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
+# Transactional (the live server reads the data from another thread): it runs after the
+# other tests, and may follow one whose flush dropped the seeded catalogues, so the data it
+# needs is made here (kpi_market creates its specializations if they are gone).
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
 BLUE, ORANGE, GREEN, RED = (0x2F, 0x6F, 0xB0), (0xE0, 0x8A, 0x1E), (0x2E, 0x9D, 0x5B), (0xC0, 0x39, 0x2B)
 
@@ -31,14 +33,13 @@ def _pixels_near(png: bytes, colour: tuple[int, int, int], tolerance: int = 12) 
 
 
 def test_the_kpi_charts_render_in_chromium(live_server, tmp_path):
-    from django.contrib.auth.models import Group
     from playwright.sync_api import sync_playwright
 
     recent_market()
-    staff = UserFactory(role="admin", is_staff=True, email="ops@example.com")
+    # A superuser holds every staff area (the charts need the support area).
+    staff = UserFactory(role="admin", is_staff=True, is_superuser=True, email="ops@example.com")
     staff.set_password("a long enough passphrase")
     staff.save()
-    staff.groups.add(Group.objects.get(name="support"))
     shots = Path(os.environ.get("KPI_SCREENSHOT_DIR") or tmp_path)
     shots.mkdir(parents=True, exist_ok=True)
 
