@@ -10,6 +10,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from foodxchange.api.fields import MAX_OBJECT_ID
 from foodxchange.api.pagination import StandardPagination
 from foodxchange.api.schema import error_responses
 from foodxchange.errors import InvalidInput, NotFound
@@ -28,7 +29,7 @@ TAGS = ["workspaces"]
 
 
 def _workspace(request, pk: int) -> Workspace:
-    workspace = selectors.workspace_for(user=request.user, workspace_id=pk)
+    workspace = selectors.workspace_for(user=request.user, workspace_id=pk) if pk <= MAX_OBJECT_ID else None
     if workspace is None:
         raise NotFound("No such workspace.")
     return workspace
@@ -145,7 +146,11 @@ class FileDownloadView(APIView):
     )
     def get(self, request, pk: int, attachment_id: int):
         workspace = _workspace(request, pk)
-        attachment = selectors.attachment_for(workspace=workspace, attachment_id=attachment_id)
+        attachment = (
+            selectors.attachment_for(workspace=workspace, attachment_id=attachment_id)
+            if attachment_id <= MAX_OBJECT_ID
+            else None
+        )
         if attachment is None:
             raise NotFound("No such file.")
         response = FileResponse(

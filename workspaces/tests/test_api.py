@@ -229,3 +229,11 @@ def test_uploads_use_the_upload_rate_and_reads_are_not_throttled(pair, client_fo
     for _ in range(5):
         assert api.get(url("workspace-messages", workspace)).status_code == 200
     assert Message.objects.count() == 2
+
+
+def test_ids_beyond_64_bits_are_404(pair, client_for):
+    workspace, client, _expert = pair
+    api = client_for(client)
+    assert api.get(f"/api/v1/workspaces/{2**64}/messages").status_code == 404
+    assert api.get(f"/api/v1/workspaces/{workspace.pk}/files/{2**64}").status_code == 404
+    assert api.post(f"/api/v1/workspaces/{workspace.pk}/read", {"message_id": 2**64}, format="json").status_code == 400
