@@ -594,9 +594,7 @@ STRIPE_WEBHOOK_TOLERANCE_SECONDS = env.int("STRIPE_WEBHOOK_TOLERANCE_SECONDS", d
 # approves and releases it (decimals allowed: MILESTONE_REVIEW_DAYS=0.0001).
 MILESTONE_REVIEW_DAYS = env.float("MILESTONE_REVIEW_DAYS", default=14.0)
 # The platform's share of each released milestone, frozen on the engagement at acceptance.
-ENGAGEMENT_PLATFORM_FEE_PERCENT = env.str(
-    "ENGAGEMENT_PLATFORM_FEE_PERCENT", default=CONSULTATION_PLATFORM_FEE_PERCENT
-)
+ENGAGEMENT_PLATFORM_FEE_PERCENT = env.str("ENGAGEMENT_PLATFORM_FEE_PERCENT", default=CONSULTATION_PLATFORM_FEE_PERCENT)
 # Signing secret of the Stripe endpoint /api/v1/webhooks/stripe/engagements.
 ENGAGEMENT_STRIPE_WEBHOOK_SECRET = env.str("ENGAGEMENT_STRIPE_WEBHOOK_SECRET", default=STRIPE_WEBHOOK_SECRET)
 # Video meetings: "jitsi" (a room with an unguessable name on MEETING_JITSI_BASE_URL) or "none".
