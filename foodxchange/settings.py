@@ -163,7 +163,7 @@ if REDIS_URL:
     # the subscribed process, no per-message polling; at-most-once, which suits pushes
     # whose truth is stored elsewhere (the inbox, the presence registry). "core": the
     # list-based layer (capacity, expiry, per-message BZPOPMIN), measured slower
-    # (docs/performance-load.md).
+    # (docs/performance.md).
     CHANNEL_LAYER_BACKEND = env.str("CHANNEL_LAYER_BACKEND", default="pubsub")
     if CHANNEL_LAYER_BACKEND == "pubsub":
         CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
