@@ -200,7 +200,8 @@ async def chat(member: Member, session, api: str, ledger: Ledger, until: float, 
             ledger.sent_at.pop(token, None)
             ledger.errors[str(status)] = ledger.errors.get(str(status), 0) + 1
         if think:
-            await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))
+            # Never past the end: the rate is counted over the chat window.
+            await asyncio.sleep(max(0.0, min(random.uniform(0.5 * think, 1.5 * think), until - time.time())))
 
 
 async def run(args: argparse.Namespace) -> None:
