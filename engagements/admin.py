@@ -164,8 +164,7 @@ class MilestoneAdmin(ReadOnlyAreaAdmin):
                 actions.pop(name, None)
         return actions
 
-    @admin.action(description="Resolve selected disputes: release the payment to the expert")
-    def resolve_release(self, request, queryset):
+    def _resolve(self, request, queryset, *, outcome: str, note: str, done: str) -> None:
         _run(
             self,
             request,
@@ -174,29 +173,20 @@ class MilestoneAdmin(ReadOnlyAreaAdmin):
                 engagement_id=m.engagement_id,
                 milestone_id=m.pk,
                 actor=request.user,
-                outcome="release",
-                note="Released by staff",
+                outcome=outcome,
+                note=note,
                 request=request,
             ),
-            "Released",
+            done,
         )
+
+    @admin.action(description="Resolve selected disputes: release the payment to the expert")
+    def resolve_release(self, request, queryset):
+        self._resolve(request, queryset, outcome="release", note="Released by staff", done="Released")
 
     @admin.action(description="Resolve selected disputes: refund the client in full")
     def resolve_refund(self, request, queryset):
-        _run(
-            self,
-            request,
-            queryset,
-            lambda m: services.resolve(
-                engagement_id=m.engagement_id,
-                milestone_id=m.pk,
-                actor=request.user,
-                outcome="refund",
-                note="Refunded by staff",
-                request=request,
-            ),
-            "Refunded",
-        )
+        self._resolve(request, queryset, outcome="refund", note="Refunded by staff", done="Refunded")
 
     @admin.action(description="Run the auto-release of milestones whose review window closed")
     def release_due_now(self, request, queryset):
