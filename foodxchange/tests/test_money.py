@@ -1,4 +1,5 @@
 import datetime as dt
+import importlib
 from decimal import Decimal
 
 import pytest
@@ -63,3 +64,14 @@ def test_seeded_table_converts_eur_and_base_is_one():
     assert table["EUR"] > 0
     assert money.convert(Decimal("108"), "USD", "EUR") == Decimal("100.00")
     assert money.convert(Decimal("5"), "USD", "USD") == Decimal("5.00")
+
+
+@pytest.mark.django_db
+def test_the_seeded_fx_table_covers_only_active_currencies_and_the_common_trade_ones():
+    first = importlib.import_module("foodxchange.migrations.0003_fx_rates").SEED_RATES
+    more = importlib.import_module("foodxchange.migrations.0005_fx_rates_for_more_currencies").SEED_RATES
+    assert not set(first) & set(more)
+    assert all(money.is_currency(code) for code in [*first, *more])
+    table = money.rates()
+    assert {"KWD", "SAR", "VND", "EGP", "JPY"} <= set(table)
+    assert all(rate > 0 for rate in table.values())

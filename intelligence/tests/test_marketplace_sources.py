@@ -56,8 +56,8 @@ def activity(market):
          client=client)  # fmt: skip
     book(sanitation, "sanitation-hygiene", price="10000", currency="JPY", minutes=60, when=at(10),
          status=S.REQUESTED, client=client)  # fmt: skip
-    # Counted as a booking, but CZK has no rate: no value, no rate.
-    book(de, "food-safety-haccp", price="1000", currency="CZK", minutes=60, when=at(3, 15), status=S.DISPUTED,
+    # Counted as a booking, but XOF has no rate in the table: no value, no rate.
+    book(de, "food-safety-haccp", price="1000", currency="XOF", minutes=60, when=at(3, 15), status=S.DISPUTED,
          client=client)  # fmt: skip
     # Not booked: an unpaid hold, a cancelled and a refunded booking.
     book(de, "food-safety-haccp", price="999", currency="USD", minutes=60, when=at(3, 16), status=S.PENDING_PAYMENT,
