@@ -5,7 +5,7 @@ from rest_framework import serializers
 from consultations import selectors
 from consultations.models import Consultation, ConsultationEvent, Invoice, Refund, Review
 from foodxchange.api.fields import MAX_OBJECT_ID
-from foodxchange.money import round_money
+from foodxchange.money import amount_text, round_money
 from workspaces import selectors as workspace_selectors
 
 
@@ -113,7 +113,7 @@ class ConsultationSerializer(serializers.ModelSerializer):
         ]
 
     def get_price(self, obj: Consultation) -> str:
-        return str(round_money(obj.price, obj.currency))
+        return amount_text(obj.price, obj.currency)
 
     def get_platform_fee(self, obj: Consultation) -> str:
         return str(round_money(obj.platform_fee, obj.currency))

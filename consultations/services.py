@@ -47,9 +47,8 @@ from consultations.models import (
 from experts import payout_accounts, ratings
 from experts.models import ExpertProfile, ExpertService
 from experts.selectors import free_slots, merge_intervals
-from foodxchange.codes import CURRENCY_CODES
 from foodxchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceUnavailable
-from foodxchange.money import percent_of, round_money, to_minor_units
+from foodxchange.money import is_currency, percent_of, round_money, to_minor_units
 from foodxchange.services import record_audit
 from workspaces import services as workspace_services
 
@@ -280,7 +279,7 @@ def book_consultation(*, client: Any, booking: BookingRequest, idempotency_key: 
         raise InvalidInput("That service is not offered by this expert.", field="service")
     if not service.is_active:
         raise InvalidInput("That service is not active.", field="service")
-    if service.currency not in CURRENCY_CODES:
+    if not is_currency(service.currency):
         # A row written around the model's validation (import, raw SQL, a currency
         # dropped from the list): nothing can be charged or invoiced in it.
         raise InvalidInput(

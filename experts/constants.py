@@ -1,4 +1,3 @@
 """Reference code lists used to validate expert profiles and label search facets."""
 
-from foodxchange.codes import CURRENCY_CODES  # noqa: F401  (re-exported for the experts app)
 from foodxchange.geo import COUNTRY_CODES, LANGUAGE_CODES, LANGUAGE_NAMES, country_name  # noqa: F401

@@ -9,13 +9,14 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from experts.constants import CURRENCY_CODES
 from foodxchange.geo import validate_country, validate_languages
+from foodxchange.models import MoneyField
+from foodxchange.money import is_currency
 
 
 def validate_currency(value: str) -> None:
-    if value not in CURRENCY_CODES:
-        raise ValidationError(f"{value!r} is not a supported currency ({', '.join(sorted(CURRENCY_CODES))}).")
+    if not is_currency(value):
+        raise ValidationError(f"{value!r} is not an ISO 4217 currency in active use (e.g. USD, EUR, JPY, KWD).")
 
 
 class Specialization(models.Model):
@@ -55,9 +56,8 @@ class ExpertProfile(models.Model):
     languages = models.JSONField(default=list, blank=True, validators=[validate_languages])
     country = models.CharField(max_length=2, blank=True, db_index=True, validators=[validate_country])
     city = models.CharField(max_length=100, blank=True)
-    hourly_rate = models.DecimalField(
-        max_digits=10, decimal_places=2, default=Decimal("0.00"), validators=[MinValueValidator(Decimal("0"))]
-    )
+    # Rounded to the minor unit of ``currency`` when stored (JPY 0 decimals, KWD 3).
+    hourly_rate = MoneyField(max_digits=14, default=Decimal("0"), validators=[MinValueValidator(Decimal("0"))])
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     years_experience = models.PositiveSmallIntegerField(default=0, validators=[MaxValueValidator(80)])
     rating_avg = models.DecimalField(
@@ -154,7 +154,7 @@ class ExpertService(models.Model):
     description = models.TextField(blank=True, max_length=5000)
     specialization = models.ForeignKey(Specialization, on_delete=models.PROTECT, related_name="services")
     pricing_type = models.CharField(max_length=10, choices=PricingType.choices, default=PricingType.HOURLY)
-    price = models.DecimalField(max_digits=10, decimal_places=2, validators=[MinValueValidator(Decimal("0"))])
+    price = MoneyField(max_digits=14, validators=[MinValueValidator(Decimal("0"))])
     currency = models.CharField(max_length=3, default="USD", validators=[validate_currency])
     duration_minutes = models.PositiveIntegerField(
         default=60, validators=[MinValueValidator(15), MaxValueValidator(60 * 24 * 30)]

@@ -5,7 +5,6 @@ by stale text."""
 import itertools
 import uuid
 from datetime import date, time, timedelta
-from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from django.core.cache import cache
@@ -31,7 +30,6 @@ from foodxchange.errors import Conflict, InvalidInput
 from foodxchange.services import record_audit
 from realtime.services import notify
 
-CENTS = Decimal("0.01")
 PROFILE_FIELDS = (
     "headline",
     "bio",
@@ -44,10 +42,6 @@ PROFILE_FIELDS = (
     "capacity",
     "is_active",
 )
-
-
-def to_cents(amount: Decimal) -> Decimal:
-    return Decimal(amount).quantize(CENTS, rounding=ROUND_HALF_UP)
 
 
 def get_or_create_profile(*, user: Any) -> ExpertProfile:
@@ -80,8 +74,7 @@ def update_profile(
         for name in PROFILE_FIELDS:
             if name in data:
                 setattr(profile, name, data[name])
-        profile.hourly_rate = to_cents(profile.hourly_rate)
-        profile.save()
+        profile.save()  # the rate is rounded to its currency's minor unit by the field
         if "specializations" in data:
             profile.specializations.set(data["specializations"])
         if "certifications" in data:
@@ -180,7 +173,6 @@ def remove_photo(*, profile: ExpertProfile, request: Any = None) -> None:
 # --- services -------------------------------------------------------------------------
 def create_service(*, profile: ExpertProfile, data: dict[str, Any]) -> ExpertService:
     with transaction.atomic():
-        data = {**data, "price": to_cents(data["price"])}
         data.setdefault("currency", profile.currency)
         service = ExpertService.objects.create(expert=profile, **data)
         hooks.reindex_experts([profile.pk])
@@ -191,7 +183,7 @@ def update_service(*, service: ExpertService, data: dict[str, Any]) -> ExpertSer
     with transaction.atomic():
         service = ExpertService.objects.select_for_update().get(pk=service.pk)
         for name, value in data.items():
-            setattr(service, name, to_cents(value) if name == "price" else value)
+            setattr(service, name, value)
         service.save()
         hooks.reindex_experts([service.expert_id])
     return service

@@ -56,6 +56,12 @@ def round_money(amount: Decimal | int | str, currency: str) -> Decimal:
     return Decimal(amount).quantize(_quantum(currency), rounding=ROUND_HALF_UP)
 
 
+def amount_text(amount: Decimal | int | str, currency: str) -> str:
+    """``amount`` as the API writes it: a string with exactly the currency's minor unit
+    (JPY "1235", USD "16.70", KWD "61.728")."""
+    return str(round_money(amount, currency))
+
+
 def percent_of(amount: Decimal, percent: Decimal | int | str, currency: str) -> Decimal:
     """``amount * percent %`` rounded once, at the end."""
     return round_money(Decimal(amount) * Decimal(percent) / HUNDRED, currency)

@@ -15,8 +15,8 @@ from experts.serializers import (
     SpecializationSerializer,
     photo_url_of,
 )
-from foodxchange.api.fields import ObjectIdField, currency_code, parse_object_id
-from foodxchange.money import convert
+from foodxchange.api.fields import MoneyAmountField, ObjectIdField, currency_code, parse_object_id
+from foodxchange.money import amount_text, convert
 from matching import search_services
 from matching.models import SearchLog
 
@@ -43,7 +43,7 @@ class ExpertHitSerializer(ExpertListSerializer):
 
 # The decimal fields of a hit, formatted exactly as the serializer above formats them.
 _HIT_FIELDS = ExpertHitSerializer().fields
-_RATE, _RATING = _HIT_FIELDS["hourly_rate"], _HIT_FIELDS["rating_avg"]
+_RATING = _HIT_FIELDS["rating_avg"]
 
 
 def expert_hits(
@@ -65,7 +65,7 @@ def expert_hits(
                 "country": row["country"],
                 "city": row["city"],
                 "timezone": str(row["user__timezone"]),
-                "hourly_rate": _RATE.to_representation(row["hourly_rate"]),
+                "hourly_rate": amount_text(row["hourly_rate"], row["currency"]),
                 "currency": row["currency"],
                 "years_experience": row["years_experience"],
                 "rating_avg": _RATING.to_representation(row["rating_avg"]),
@@ -112,7 +112,7 @@ class ExpertSearchQuerySerializer(serializers.Serializer):
     country = serializers.CharField(max_length=2, min_length=2, required=False)
     language = serializers.CharField(max_length=2, min_length=2, required=False)
     min_rating = serializers.DecimalField(max_digits=3, decimal_places=2, min_value=0, max_value=5, required=False)
-    max_rate = serializers.DecimalField(**MONEY, required=False)
+    max_rate = MoneyAmountField(**MONEY, required=False)
     currency = serializers.CharField(max_length=3, required=False, default="USD", help_text="currency of max_rate")
     verified = serializers.BooleanField(required=False, default=True, help_text="false: staff only")
     available_from = serializers.DateTimeField(required=False)
@@ -159,7 +159,7 @@ class ExpertSearchResponseSerializer(serializers.Serializer):
 class ServiceSearchQuerySerializer(serializers.Serializer):
     q = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
     specialization = SpecializationLookupField(required=False, help_text="slug or id")
-    max_price = serializers.DecimalField(**MONEY, required=False)
+    max_price = MoneyAmountField(**MONEY, required=False)
     pricing_type = serializers.ChoiceField(choices=ExpertService.PricingType.choices, required=False)
 
 

@@ -12,6 +12,7 @@ from rest_framework import serializers
 from experts.constants import COUNTRY_CODES, LANGUAGE_CODES
 from experts.models import ExpertProfile, Specialization
 from foodxchange import money
+from foodxchange.api.fields import MoneyAmountField
 from matching.models import CRITERIA, Rfq, RfqInvitation, RfqMatch
 
 MAX_LIMIT = 50
@@ -111,6 +112,7 @@ class SuggestExpertsSerializer(serializers.Serializer):
 
 class MatchedExpertSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
+    hourly_rate = MoneyAmountField(read_only=True)
     specializations = serializers.SerializerMethodField()
     timezone = serializers.CharField(source="user.timezone")
     photo_url = serializers.SerializerMethodField()

@@ -71,6 +71,16 @@ def test_fixed_price_and_jpy_rounding(client_for, client_a):
     assert bad.status_code == 400 and "duration_minutes" in bad.json()["error"]["details"]
 
 
+def test_a_kwd_service_is_priced_and_charged_in_fils(client_for, client_a, django_capture_on_commit_callbacks):
+    expert, service = make_bookable_expert(price="61.728", currency="KWD", pricing="fixed", minutes=60)
+    with django_capture_on_commit_callbacks(execute=True):
+        resp = book(client_for(client_a), expert, service, next_slot())
+    assert resp.status_code == 201, resp.content
+    assert (resp.json()["price"], resp.json()["currency"]) == ("61.728", "KWD")
+    charge = RecordingBackend.calls("charge")[-1]
+    assert (charge["amount"], charge["currency"].upper()) == (61728, "KWD")
+
+
 def test_overlapping_booking_is_409_slot_taken(client_for, client_a, bookable):
     expert, service = bookable
     start = next_slot()

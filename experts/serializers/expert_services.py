@@ -1,5 +1,7 @@
 """Services an expert offers."""
 
+from typing import Any
+
 from rest_framework import serializers
 
 from experts.models import (
@@ -7,12 +9,12 @@ from experts.models import (
     Specialization,
 )
 from experts.serializers.profiles import MONEY
-from foodxchange.api.fields import currency_code
+from foodxchange.api.fields import MoneyAmountField, currency_code, refuse_finer_than_minor_unit
 
 
 class ServiceSerializer(serializers.ModelSerializer):
     specialization = serializers.PrimaryKeyRelatedField(queryset=Specialization.objects.filter(is_active=True))
-    price = serializers.DecimalField(**MONEY)
+    price = MoneyAmountField(**MONEY)
     currency = serializers.CharField(max_length=3, required=False)
     expert: serializers.PrimaryKeyRelatedField = serializers.PrimaryKeyRelatedField(read_only=True)
 
@@ -34,3 +36,10 @@ class ServiceSerializer(serializers.ModelSerializer):
 
     def validate_currency(self, value: str) -> str:
         return currency_code(value)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # The currency is the one sent, else the service's, else the profile's (a new
+        # service defaults to it: ``context["currency"]``).
+        default = self.instance.currency if self.instance is not None else self.context.get("currency")
+        refuse_finer_than_minor_unit(attrs, amount="price", default_currency=default)
+        return attrs

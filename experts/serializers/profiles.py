@@ -15,10 +15,12 @@ from experts.models import (
     Specialization,
 )
 from experts.selectors import public_credentials_queryset
-from foodxchange.api.fields import currency_code
+from foodxchange.api.fields import MoneyAmountField, currency_code, refuse_finer_than_minor_unit
 from foodxchange.geo import validate_timezone
 
-MONEY: dict[str, Any] = {"max_digits": 10, "decimal_places": 2, "min_value": Decimal("0")}
+# Rates and prices: any currency's minor unit (KWD has 3 decimals); storage rounds
+# each amount to its own currency's.
+MONEY: dict[str, Any] = {"max_digits": 14, "min_value": Decimal("0")}
 
 
 def photo_url(profile: ExpertProfile, request=None) -> str | None:
@@ -100,6 +102,7 @@ class ExpertListSerializer(serializers.ModelSerializer):
     name = serializers.CharField(source="display_name")
     specializations = SpecializationSerializer(many=True)
     timezone = serializers.CharField(source="user.timezone")
+    hourly_rate = MoneyAmountField(read_only=True)
     presence = serializers.SerializerMethodField()
     photo_url = serializers.SerializerMethodField()
     score = serializers.SerializerMethodField()
@@ -175,7 +178,7 @@ class ProfileUpdateSerializer(serializers.Serializer):
     languages = serializers.ListField(child=serializers.CharField(max_length=2), max_length=20)
     country = serializers.CharField(max_length=2)
     city = serializers.CharField(max_length=100, allow_blank=True, required=False)
-    hourly_rate = serializers.DecimalField(**MONEY)
+    hourly_rate = MoneyAmountField(**MONEY)
     currency = serializers.CharField(max_length=3)
     years_experience = serializers.IntegerField(min_value=0, max_value=80, required=False)
     capacity = serializers.IntegerField(min_value=0, max_value=100, required=False)
@@ -203,6 +206,12 @@ class ProfileUpdateSerializer(serializers.Serializer):
         if len(value) > 10:
             raise serializers.ValidationError("Choose at most 10 specializations.")
         return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # A rate finer than its currency's minor unit (10.001 USD, 1500.5 JPY) is refused;
+        # ``context["currency"]`` is the profile's current one, for a PATCH of the rate alone.
+        refuse_finer_than_minor_unit(attrs, amount="hourly_rate", default_currency=self.context.get("currency"))
+        return attrs
 
     def validate_certifications(self, value):
         if len(value) > 50:

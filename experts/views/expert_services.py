@@ -63,9 +63,10 @@ class ServiceListView(GenericAPIView):
         responses={201: ServiceSerializer, **error_responses(400, 401, 403)},
     )
     def post(self, request):
-        serializer = ServiceSerializer(data=request.data)
+        profile = own_profile(request)
+        serializer = ServiceSerializer(data=request.data, context={"currency": profile.currency})
         serializer.is_valid(raise_exception=True)
-        service = services.create_service(profile=own_profile(request), data=serializer.validated_data)
+        service = services.create_service(profile=profile, data=serializer.validated_data)
         return Response(ServiceSerializer(service).data, status=status.HTTP_201_CREATED)
 
 

@@ -67,10 +67,11 @@ class OwnProfileView(APIView):
         return Response(profile_payload(reload_profile(own_profile(request)), request))
 
     def _update(self, request, *, partial: bool):
-        serializer = ProfileUpdateSerializer(data=request.data, partial=partial)
+        profile = own_profile(request)
+        serializer = ProfileUpdateSerializer(data=request.data, partial=partial, context={"currency": profile.currency})
         serializer.is_valid(raise_exception=True)
         profile = services.update_profile(
-            profile=own_profile(request), data=serializer.validated_data, actor=request.user, request=request
+            profile=profile, data=serializer.validated_data, actor=request.user, request=request
         )
         return Response(profile_payload(reload_profile(profile), request))
 

@@ -9,27 +9,19 @@ from typing import Any
 from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
-from foodxchange.codes import CURRENCY_CODES
-from foodxchange.money import MONEY_DECIMAL_PLACES, base_currency, is_currency, minor_unit, round_money
+from foodxchange.money import MONEY_DECIMAL_PLACES, amount_text, base_currency, is_currency, minor_unit, round_money
 
 
 def currency_code(value: str) -> str:
-    """A supported ISO 4217 code, upper-cased; a clear 400 message otherwise."""
+    """An ISO 4217 code in active use (KWD and JPY included), upper-cased; a clear 400
+    message otherwise."""
     value = (value or "").strip().upper()
-    if value not in CURRENCY_CODES:
+    if not is_currency(value):
         raise serializers.ValidationError(
-            f"Use a supported ISO 4217 currency code: {', '.join(sorted(CURRENCY_CODES))}."
+            f"{value!r} is not an ISO 4217 currency in active use; use a code such as USD, EUR, JPY or KWD.",
+            code="invalid",
         )
     return value
-
-
-class CurrencyCodeField(serializers.CharField):
-    def __init__(self, **kwargs):
-        kwargs.setdefault("max_length", 3)
-        super().__init__(**kwargs)
-
-    def to_internal_value(self, data) -> str:
-        return currency_code(super().to_internal_value(data))
 
 
 class MoneyCurrencyField(serializers.CharField):
@@ -41,10 +33,7 @@ class MoneyCurrencyField(serializers.CharField):
         super().__init__(**kwargs)
 
     def to_internal_value(self, data) -> str:
-        value = super().to_internal_value(data).strip().upper()
-        if not is_currency(value):
-            raise serializers.ValidationError(f"{value!r} is not an ISO 4217 currency in use.", code="invalid")
-        return value
+        return currency_code(super().to_internal_value(data))
 
 
 class MoneyAmountField(serializers.DecimalField):
@@ -84,13 +73,16 @@ class MoneyAmountField(serializers.DecimalField):
         if value is None:
             return None
         amount, currency = (value.amount, value.currency) if isinstance(value, _Money) else (value, None)
-        return str(round_money(Decimal(str(amount)), currency or base_currency()))
+        return amount_text(Decimal(str(amount)), currency or base_currency())
 
 
-def refuse_finer_than_minor_unit(attrs: dict[str, Any], *, amount: str, currency: str = "currency") -> None:
+def refuse_finer_than_minor_unit(
+    attrs: dict[str, Any], *, amount: str, currency: str = "currency", default_currency: str | None = None
+) -> None:
     """A serializer's ``validate`` step: an amount with more decimals than its currency
-    has (1.005 USD, 10.5 JPY) is a 400 on ``amount``, never rounded silently."""
-    value, code = attrs.get(amount), attrs.get(currency)
+    has (1.005 USD, 10.5 JPY) is a 400 on ``amount``, never rounded silently.
+    ``default_currency`` is the currency when ``attrs`` has none (a partial update)."""
+    value, code = attrs.get(amount), attrs.get(currency) or default_currency
     if value is None or not code:
         return
     if round_money(value, code) != value:
