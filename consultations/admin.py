@@ -26,22 +26,8 @@ from consultations.models import (
     StripeEvent,
     Transfer,
 )
-from foodxchange.admin import StaffAreaAdmin
+from foodxchange.admin import ReadOnlyAreaAdmin, RefundRetryAdmin, TransferRetryAdmin
 from foodxchange.errors import DomainError, message_of
-
-
-class ReadOnlyAreaAdmin(StaffAreaAdmin):
-    view_area = "support"
-    change_area = "finance"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class EventInline(admin.TabularInline):
@@ -235,37 +221,21 @@ class PaymentAdmin(ReadOnlyAreaAdmin):
 
 
 @admin.register(Refund)
-class RefundAdmin(ReadOnlyAreaAdmin):
+class RefundAdmin(RefundRetryAdmin):
     list_display = ["id", "consultation", "amount", "currency", "reason", "status", "created_by", "created_at"]
     list_filter = ["status", "reason", "currency"]
     search_fields = ["provider_id", "=consultation__id", "consultation__client__email"]
     readonly_fields = [f.name for f in Refund._meta.fields]
-    actions = ["retry"]
-
-    @admin.action(description="Send the selected pending refunds again")
-    def retry(self, request, queryset):
-        if not self._area(request, "finance"):
-            self.message_user(request, "Needs the finance area.", messages.ERROR)
-            return
-        sent = [services.execute_refund(refund_id=r.pk).status for r in queryset.filter(status=Refund.Status.PENDING)]
-        self.message_user(request, f"{sent.count('succeeded')} refund(s) succeeded of {len(sent)}.", messages.INFO)
+    execute = staticmethod(services.execute_refund)
 
 
 @admin.register(Transfer)
-class TransferAdmin(ReadOnlyAreaAdmin):
+class TransferAdmin(TransferRetryAdmin):
     list_display = ["id", "consultation", "amount", "currency", "status", "destination", "paid_at"]
     list_filter = ["status", "currency"]
     search_fields = ["provider_id", "destination", "=consultation__id", "consultation__expert__display_name"]
     readonly_fields = [f.name for f in Transfer._meta.fields]
-    actions = ["retry"]
-
-    @admin.action(description="Send the selected waiting transfers (if the expert has an account)")
-    def retry(self, request, queryset):
-        if not self._area(request, "finance"):
-            self.message_user(request, "Needs the finance area.", messages.ERROR)
-            return
-        done = [services.execute_transfer(transfer_id=t.pk).status for t in queryset]
-        self.message_user(request, f"{done.count('paid')} paid of {len(done)}.", messages.INFO)
+    execute = staticmethod(services.execute_transfer)
 
 
 @admin.register(LedgerEntry)

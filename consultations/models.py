@@ -12,6 +12,15 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
+from foodxchange.payment_records import (
+    MoneyLedgerEntry,
+    ProviderCharge,
+    ProviderRefund,
+    ProviderTransfer,
+    ProviderWebhookEvent,
+    StatusEvent,
+)
+
 # Statuses that occupy the expert's time. The PostgreSQL exclusion constraint (migration
 # 0002) lists the same ones: two overlapping rows in these statuses can never coexist.
 HOLDING_STATUSES = ("pending_payment", "requested", "confirmed")
@@ -90,49 +99,19 @@ class Consultation(models.Model):
         return f"consultation-{self.reference}@foodxchange"
 
 
-class ConsultationEvent(models.Model):
+class ConsultationEvent(StatusEvent):
     """One status change (or a reschedule): who, when, why."""
 
     consultation = models.ForeignKey(Consultation, on_delete=models.CASCADE, related_name="events")
-    transition = models.CharField(max_length=40)
-    from_status = models.CharField(max_length=20, blank=True)
-    to_status = models.CharField(max_length=20)
-    actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    actor_role = models.CharField(max_length=10, help_text="client, expert, staff or system")
-    reason = models.TextField(blank=True, max_length=2000)
-    data = models.JSONField(default=dict, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.transition}: {self.from_status} → {self.to_status}"
+    class Meta(StatusEvent.Meta):
+        pass
 
 
-class Payment(models.Model):
+class Payment(ProviderCharge):
     """The client's charge for one consultation (a PaymentIntent, automatic capture)."""
 
-    class Status(models.TextChoices):
-        PENDING = "pending", "Awaiting payment"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-
     consultation = models.OneToOneField(Consultation, on_delete=models.PROTECT, related_name="payment")
-    provider = models.CharField(max_length=40)
-    intent_id = models.CharField(max_length=255, blank=True, db_index=True)
-    charge_id = models.CharField(max_length=255, blank=True, help_text="source_transaction of the transfer")
-    client_secret = models.CharField(max_length=255, blank=True)
-    amount = models.DecimalField(max_digits=14, decimal_places=3)
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
-    failure_message = models.CharField(max_length=500, blank=True)
-    idempotency_key = models.CharField(max_length=255, unique=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -141,55 +120,21 @@ class Payment(models.Model):
         return f"Payment {self.intent_id or '(not created)'} {self.amount} {self.currency} ({self.status})"
 
 
-class Refund(models.Model):
-    class Status(models.TextChoices):
-        PENDING = "pending", "Pending (to be sent)"
-        SUCCEEDED = "succeeded", "Succeeded"
-        FAILED = "failed", "Failed"
-
+class Refund(ProviderRefund):
     consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="refunds")
-    amount = models.DecimalField(max_digits=14, decimal_places=3)
-    currency = models.CharField(max_length=3)
     reason = models.CharField(max_length=40, help_text="declined, cancelled, expired, dispute…")
-    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PENDING, db_index=True)
-    provider_id = models.CharField(max_length=255, blank=True)
-    idempotency_key = models.CharField(max_length=255, unique=True)
-    failure_message = models.CharField(max_length=500, blank=True)
-    created_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
-    class Meta:
-        ordering = ["created_at", "id"]
+    class Meta(ProviderRefund.Meta):
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="refund_amount_positive")]
 
     def __str__(self) -> str:
         return f"Refund {self.amount} {self.currency} of #{self.consultation_id} ({self.status})"
 
 
-class Transfer(models.Model):
+class Transfer(ProviderTransfer):
     """The expert's share, paid by a transfer when the consultation is released."""
 
-    class Status(models.TextChoices):
-        PENDING_ACCOUNT = "pending_account", "Waiting for the expert's payout account"
-        PENDING = "pending", "Pending (to be sent)"
-        PAID = "paid", "Paid"
-        FAILED = "failed", "Failed"
-        REVERSED = "reversed", "Reversed"
-
     consultation = models.OneToOneField(Consultation, on_delete=models.PROTECT, related_name="transfer")
-    amount = models.DecimalField(max_digits=14, decimal_places=3)
-    currency = models.CharField(max_length=3)
-    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
-    destination = models.CharField(max_length=255, blank=True)
-    provider_id = models.CharField(max_length=255, blank=True, db_index=True)
-    idempotency_key = models.CharField(max_length=255, unique=True)
-    failure_message = models.CharField(max_length=500, blank=True)
-    paid_at = models.DateTimeField(null=True, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -199,57 +144,18 @@ class Transfer(models.Model):
         return f"Transfer {self.amount} {self.currency} for #{self.consultation_id} ({self.status})"
 
 
-class ImmutableLedgerError(Exception):
-    """Raised on any attempt to change or delete a ledger row."""
-
-
-class LedgerQuerySet(models.QuerySet):
-    def update(self, **kwargs):
-        raise ImmutableLedgerError("Ledger rows are append-only.")
-
-    def delete(self):
-        raise ImmutableLedgerError("Ledger rows are append-only.")
-
-
-class LedgerEntry(models.Model):
-    """One money movement, from the platform's point of view: a charge (plus), a refund (minus),
-    a transfer to the expert (minus), the platform fee kept (plus, informational split of the
-    charge). Never changed: a correction is a new row."""
-
-    class Kind(models.TextChoices):
-        CHARGE = "charge", "Charge"
-        REFUND = "refund", "Refund"
-        FEE = "fee", "Platform fee"
-        TRANSFER = "transfer", "Transfer to expert"
+class LedgerEntry(MoneyLedgerEntry):
+    """A consultation's money movements (see ``MoneyLedgerEntry``)."""
 
     consultation = models.ForeignKey(Consultation, on_delete=models.PROTECT, related_name="ledger")
-    kind = models.CharField(max_length=10, choices=Kind.choices, db_index=True)
-    amount = models.DecimalField(max_digits=14, decimal_places=3, help_text="Signed, rounded to the currency")
-    amount_minor = models.BigIntegerField(help_text="The same amount in minor units (what the provider saw)")
-    currency = models.CharField(max_length=3)
-    idempotency_key = models.CharField(max_length=255, unique=True)
-    external_id = models.CharField(max_length=255, blank=True)
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
-    objects = LedgerQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["created_at", "id"]
-        verbose_name_plural = "ledger entries"
+    class Meta(MoneyLedgerEntry.Meta):
         triggers = [
             pgtrigger.Protect(name="consultation_ledger_append_only", operation=pgtrigger.Update | pgtrigger.Delete)
         ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.amount} {self.currency} (#{self.consultation_id})"
-
-    def save(self, *args, **kwargs):
-        if not self._state.adding:
-            raise ImmutableLedgerError("Ledger rows are append-only.")
-        super().save(*args, **kwargs)
-
-    def delete(self, *args, **kwargs):
-        raise ImmutableLedgerError("Ledger rows are append-only.")
 
 
 class Review(models.Model):
@@ -344,18 +250,5 @@ class CalendarInvitation(models.Model):
         return f"{self.method} #{self.sequence} of consultation #{self.consultation_id} to {self.user}"
 
 
-class StripeEvent(models.Model):
-    """A webhook event, stored before it is acted on: each id is handled once."""
-
-    event_id = models.CharField(max_length=255, unique=True)
-    type = models.CharField(max_length=100, db_index=True)
-    payload = models.JSONField()
-    processed_at = models.DateTimeField(null=True, blank=True)
-    result = models.CharField(max_length=200, blank=True)
-    received_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["-received_at"]
-
-    def __str__(self) -> str:
-        return f"{self.type} {self.event_id}"
+class StripeEvent(ProviderWebhookEvent):
+    """A webhook event of the consultations endpoint."""

@@ -49,6 +49,7 @@ from experts.models import ExpertProfile, ExpertService
 from experts.selectors import free_slots, merge_intervals
 from foodxchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceUnavailable
 from foodxchange.money import is_currency, percent_of, round_money, to_minor_units
+from foodxchange.payment_events import PaymentEventHandlers, handle_payment_event
 from foodxchange.services import record_audit
 from workspaces import services as workspace_services
 
@@ -1240,35 +1241,15 @@ def rotate_calendar_feed(*, user: Any, request: Any = None) -> CalendarFeed:
 
 # --- Stripe webhooks --------------------------------------------------------------------------
 def handle_stripe_event(*, event: dict[str, Any]) -> str:
-    """Stores the event id first (unique): a repeated delivery does nothing. Handlers are
-    monotonic (a late ``payment_failed`` never undoes a success), so order is harmless."""
-    event_id = str(event.get("id") or "")
-    kind = str(event.get("type") or "")
-    if not event_id:
-        raise InvalidInput("Event without an id.", field="id")
-    try:
-        with transaction.atomic():
-            row = StripeEvent.objects.create(event_id=event_id, type=kind, payload=event)
-    except IntegrityError:
-        return "duplicate"
-    obj = (event.get("data") or {}).get("object") or {}
-    result = "ignored"
-    if kind == "payment_intent.succeeded":
-        latest = obj.get("latest_charge") or ""
-        charge_id = latest if isinstance(latest, str) else str(latest.get("id", ""))
-        result = "ok" if payment_succeeded(intent_id=str(obj.get("id", "")), charge_id=charge_id) else "unknown"
-    elif kind == "payment_intent.payment_failed":
-        error = obj.get("last_payment_error") or {}
-        payment_failed(intent_id=str(obj.get("id", "")), message=str(error.get("message", "declined")))
-        result = "ok"
-    elif kind == "charge.refunded":
-        for item in (obj.get("refunds") or {}).get("data", []):
-            refund = Refund.objects.filter(provider_id=item.get("id")).first()
-            if refund is not None and item.get("status") == "succeeded":
-                refund_succeeded(refund_id=refund.pk, provider_id=str(item["id"]))
-        result = "ok"
-    elif kind.startswith("transfer."):
-        transfer_event(transfer_id=str(obj.get("id", "")), status=kind.split(".", 1)[1])
-        result = "ok"
-    StripeEvent.objects.filter(pk=row.pk).update(processed_at=timezone.now(), result=result)
-    return result
+    """A verified event of the consultations webhook endpoint, acted on once."""
+    return handle_payment_event(event=event, handlers=STRIPE_EVENT_HANDLERS)
+
+
+STRIPE_EVENT_HANDLERS = PaymentEventHandlers(
+    events=StripeEvent,
+    refunds=Refund,
+    payment_succeeded=payment_succeeded,
+    payment_failed=payment_failed,
+    refund_succeeded=refund_succeeded,
+    transfer_event=transfer_event,
+)

@@ -22,22 +22,8 @@ from engagements.models import (
     QuoteMilestone,
     StripeEvent,
 )
-from foodxchange.admin import StaffAreaAdmin
+from foodxchange.admin import ReadOnlyAreaAdmin, RefundRetryAdmin, TransferRetryAdmin
 from foodxchange.errors import DomainError, message_of
-
-
-class ReadOnlyAreaAdmin(StaffAreaAdmin):
-    view_area = "support"
-    change_area = "finance"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class _ReadOnlyInline(admin.TabularInline):
@@ -238,40 +224,21 @@ class PaymentAdmin(ReadOnlyAreaAdmin):
 
 
 @admin.register(MilestoneRefund)
-class RefundAdmin(ReadOnlyAreaAdmin):
+class RefundAdmin(RefundRetryAdmin):
     list_display = ["id", "milestone", "amount", "currency", "reason", "status", "created_by", "created_at"]
     list_filter = ["status", "reason", "currency"]
     search_fields = ["provider_id", "=milestone__id"]
     readonly_fields = [f.name for f in MilestoneRefund._meta.fields]
-    actions = ["retry"]
-
-    @admin.action(description="Send the selected pending refunds again")
-    def retry(self, request, queryset):
-        if not self._area(request, "finance"):
-            self.message_user(request, "Needs the finance area.", messages.ERROR)
-            return
-        done = [
-            services.execute_refund(refund_id=r.pk).status
-            for r in queryset.filter(status=MilestoneRefund.Status.PENDING)
-        ]
-        self.message_user(request, f"{done.count('succeeded')} succeeded of {len(done)}.", messages.INFO)
+    execute = staticmethod(services.execute_refund)
 
 
 @admin.register(MilestoneTransfer)
-class TransferAdmin(ReadOnlyAreaAdmin):
+class TransferAdmin(TransferRetryAdmin):
     list_display = ["id", "milestone", "amount", "currency", "status", "destination", "paid_at"]
     list_filter = ["status", "currency"]
     search_fields = ["provider_id", "destination", "=milestone__id", "milestone__engagement__expert__display_name"]
     readonly_fields = [f.name for f in MilestoneTransfer._meta.fields]
-    actions = ["retry"]
-
-    @admin.action(description="Send the selected waiting transfers (if the expert has an account)")
-    def retry(self, request, queryset):
-        if not self._area(request, "finance"):
-            self.message_user(request, "Needs the finance area.", messages.ERROR)
-            return
-        done = [services.execute_transfer(transfer_id=t.pk).status for t in queryset]
-        self.message_user(request, f"{done.count('paid')} paid of {len(done)}.", messages.INFO)
+    execute = staticmethod(services.execute_transfer)
 
 
 @admin.register(LedgerEntry)

@@ -51,6 +51,7 @@ from experts.models import ExpertProfile
 from foodxchange.api.permissions import has_staff_area, is_admin
 from foodxchange.errors import Conflict, InvalidInput, NotFound, PermissionDenied, ServiceUnavailable
 from foodxchange.money import is_currency, percent_of, round_money, to_minor_units
+from foodxchange.payment_events import PaymentEventHandlers, handle_payment_event
 from foodxchange.services import record_audit
 from matching.models import Rfq
 from matching.selectors import invitation_for
@@ -1280,40 +1281,18 @@ def transfer_event(*, transfer_id: str, status: str) -> None:
 
 
 def handle_stripe_event(*, event: dict[str, Any]) -> str:
-    """A verified event of the engagements webhook endpoint. Its id is stored first
-    (unique), so a repeated delivery does nothing; the handlers are monotonic (a late
-    failure never undoes a success), so the order of delivery is harmless."""
-    event_id = str(event.get("id") or "")
-    kind = str(event.get("type") or "")
-    if not event_id:
-        raise InvalidInput("Event without an id.", field="id")
-    try:
-        with transaction.atomic():
-            row = StripeEvent.objects.create(event_id=event_id, type=kind, payload=event)
-    except IntegrityError:
-        return "duplicate"
-    obj = (event.get("data") or {}).get("object") or {}
-    result = "ignored"
-    if kind == "payment_intent.succeeded":
-        latest = obj.get("latest_charge") or ""
-        charge_id = latest if isinstance(latest, str) else str(latest.get("id", ""))
-        result = "ok" if payment_succeeded(intent_id=str(obj.get("id", "")), charge_id=charge_id) else "unknown"
-    elif kind == "payment_intent.payment_failed":
-        error = obj.get("last_payment_error") or {}
-        payment_failed(intent_id=str(obj.get("id", "")), message=str(error.get("message", "declined")))
-        result = "ok"
-    elif kind == "charge.refunded":
-        for item in (obj.get("refunds") or {}).get("data", []):
-            refund = MilestoneRefund.objects.filter(provider_id=item.get("id") or "-").first()
-            if refund is not None and item.get("status") == "succeeded":
-                refund_succeeded(refund_id=refund.pk, provider_id=str(item["id"]))
-        result = "ok"
-    elif kind.startswith("transfer."):
-        transfer_event(transfer_id=str(obj.get("id", "")), status=kind.split(".", 1)[1])
-        result = "ok"
-    with transaction.atomic():
-        StripeEvent.objects.filter(pk=row.pk).update(processed_at=timezone.now(), result=result)
-    return result
+    """A verified event of the engagements webhook endpoint, acted on once."""
+    return handle_payment_event(event=event, handlers=STRIPE_EVENT_HANDLERS)
+
+
+STRIPE_EVENT_HANDLERS = PaymentEventHandlers(
+    events=StripeEvent,
+    refunds=MilestoneRefund,
+    payment_succeeded=payment_succeeded,
+    payment_failed=payment_failed,
+    refund_succeeded=refund_succeeded,
+    transfer_event=transfer_event,
+)
 
 
 def run_due() -> dict[str, Any]:

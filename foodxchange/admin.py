@@ -1,4 +1,7 @@
-from django.contrib import admin
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import admin, messages
 
 from foodxchange.api.permissions import has_staff_area
 from foodxchange.models import AuditLog, FxRate, MaintenanceState
@@ -32,6 +35,55 @@ class StaffAreaAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None) -> bool:
         return self._area(request, self.change_area)
+
+
+class ReadOnlyAreaAdmin(StaffAreaAdmin):
+    """Rows nobody edits by hand (money records, events): support sees them, finance runs
+    their actions, which go through the services."""
+
+    view_area = "support"
+    change_area = "finance"
+
+    def has_add_permission(self, request) -> bool:
+        return False
+
+    def has_change_permission(self, request, obj=None) -> bool:
+        return False
+
+    def has_delete_permission(self, request, obj=None) -> bool:
+        return False
+
+
+class RefundRetryAdmin(ReadOnlyAreaAdmin):
+    """Refunds of a paid flow; finance sends pending ones again through ``execute``
+    (the app's ``execute_refund`` service, idempotent by the refund's key)."""
+
+    execute: Callable[..., Any]
+    actions = ["retry"]
+
+    @admin.action(description="Send the selected pending refunds again")
+    def retry(self, request, queryset):
+        if not self._area(request, "finance"):
+            self.message_user(request, "Needs the finance area.", messages.ERROR)
+            return
+        done = [self.execute(refund_id=r.pk).status for r in queryset.filter(status="pending")]
+        self.message_user(request, f"{done.count('succeeded')} refund(s) succeeded of {len(done)}.", messages.INFO)
+
+
+class TransferRetryAdmin(ReadOnlyAreaAdmin):
+    """Transfers to experts; finance sends waiting ones through ``execute`` (the app's
+    ``execute_transfer`` service, idempotent by the transfer's key)."""
+
+    execute: Callable[..., Any]
+    actions = ["retry"]
+
+    @admin.action(description="Send the selected waiting transfers (if the expert has an account)")
+    def retry(self, request, queryset):
+        if not self._area(request, "finance"):
+            self.message_user(request, "Needs the finance area.", messages.ERROR)
+            return
+        done = [self.execute(transfer_id=t.pk).status for t in queryset]
+        self.message_user(request, f"{done.count('paid')} paid of {len(done)}.", messages.INFO)
 
 
 admin.site.site_header = "FoodXchange back-office"

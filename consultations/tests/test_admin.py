@@ -170,3 +170,52 @@ def test_the_partial_refund_action_takes_exactly_one_consultation(
     assert resp.status_code == 302 and resp["Location"] == CHANGELIST
     assert "exactly one" in str(list(resp.wsgi_request._messages))
     assert client.get(f"{CHANGELIST}999999/refund/").status_code == 404
+
+
+def test_finance_sends_a_refund_left_pending_again_from_the_admin_and_support_cannot(
+    client, disputed, django_capture_on_commit_callbacks
+):
+    from consultations.models import Refund
+    from consultations.payments import RecordingBackend
+
+    client.force_login(staff_in("finance"))
+    RecordingBackend.fail(times=1)  # the provider is down when the refund is first sent
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(CHANGELIST, {"action": "resolve_refund", "_selected_action": [disputed.pk]})
+    refund = Refund.objects.get(consultation=disputed)
+    assert refund.status == "pending"
+    refunds = "/admin/consultations/refund/"
+
+    client.force_login(staff_in("support"))
+    resp = client.post(refunds, {"action": "retry", "_selected_action": [refund.pk]}, follow=True)
+    assert "Needs the finance area." in resp.content.decode()
+    assert Refund.objects.get(pk=refund.pk).status == "pending"
+
+    client.force_login(staff_in("finance"))
+    resp = client.post(refunds, {"action": "retry", "_selected_action": [refund.pk]}, follow=True)
+    assert "1 refund(s) succeeded of 1." in resp.content.decode()
+    assert Refund.objects.get(pk=refund.pk).status == "succeeded"
+    # Sent again: nothing more happens (the refund is no longer pending).
+    client.post(refunds, {"action": "retry", "_selected_action": [refund.pk]})
+    assert len(RecordingBackend.distinct("refund")) == 1
+
+
+def test_finance_sends_a_waiting_transfer_once_the_expert_has_an_account(
+    client, disputed, django_capture_on_commit_callbacks
+):
+    from experts.models import ExpertPayoutAccount
+
+    ExpertPayoutAccount.objects.filter(expert_id=disputed.expert_id).delete()
+    client.force_login(staff_in("finance"))
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(CHANGELIST, {"action": "resolve_release", "_selected_action": [disputed.pk]})
+    transfer = Transfer.objects.get(consultation=disputed)
+    assert transfer.status == "pending_account"
+    transfers = "/admin/consultations/transfer/"
+    resp = client.post(transfers, {"action": "retry", "_selected_action": [transfer.pk]}, follow=True)
+    assert "0 paid of 1." in resp.content.decode()
+    # Written directly: the payout-account service would pay the waiting transfer itself.
+    ExpertPayoutAccount.objects.create(expert_id=disputed.expert_id, stripe_account_id="acct_1ABCdef")
+    resp = client.post(transfers, {"action": "retry", "_selected_action": [transfer.pk]}, follow=True)
+    assert "1 paid of 1." in resp.content.decode()
+    assert Transfer.objects.get(pk=transfer.pk).status == "paid"

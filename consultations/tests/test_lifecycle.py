@@ -309,7 +309,7 @@ def test_automatic_expiries_and_reminders(client_for, client_a, bookable, settin
 
 
 def test_ledger_is_append_only(requested):
-    from consultations.models import ImmutableLedgerError
+    from foodxchange.payment_records import ImmutableLedgerError
 
     entry = LedgerEntry.objects.get(consultation=requested)
     with pytest.raises(ImmutableLedgerError):

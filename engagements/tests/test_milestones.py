@@ -219,7 +219,7 @@ def test_strangers_get_404_on_every_milestone_action(client_for, market, django_
 
 def test_the_ledger_is_append_only(market, django_capture_on_commit_callbacks):
 
-    from engagements.models import ImmutableLedgerError
+    from foodxchange.payment_records import ImmutableLedgerError
 
     engagement = market.engagement()
     first, _ = milestones(engagement)

@@ -7,8 +7,9 @@ from django.db import connection
 from django.utils import timezone
 
 from engagements import services
-from engagements.models import ImmutableLedgerError, LedgerEntry, Milestone, MilestoneTransfer
+from engagements.models import LedgerEntry, Milestone, MilestoneTransfer
 from engagements.tests.conftest import submitted
+from foodxchange.payment_records import ImmutableLedgerError
 
 pytestmark = [pytest.mark.sqlite, pytest.mark.django_db]
 
