@@ -14,7 +14,7 @@ from django.utils.html import format_html
 from backups import services
 from backups.management.common import human_size
 from backups.models import Backup, BackupJob
-from foodxchange.admin import StaffAreaAdmin
+from foodxchange.admin import ReadOnlyAreaAdmin, StaffAreaAdmin
 from foodxchange.api.permissions import has_staff_area
 from foodxchange.errors import DomainError, message_of
 
@@ -185,8 +185,9 @@ class BackupAdmin(StaffAreaAdmin):
 
 
 @admin.register(BackupJob)
-class BackupJobAdmin(StaffAreaAdmin):
+class BackupJobAdmin(ReadOnlyAreaAdmin):
     view_area = "operations"
+    change_area = None
 
     list_display = ["id", "kind", "status", "backup", "requested_by", "created_at", "finished_at"]
     list_filter = ["kind", "status", "created_at"]
@@ -194,12 +195,3 @@ class BackupJobAdmin(StaffAreaAdmin):
     list_select_related = ["backup", "requested_by"]
     readonly_fields = [f.name for f in BackupJob._meta.fields]
     date_hierarchy = "created_at"
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False

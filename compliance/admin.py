@@ -4,31 +4,22 @@ from django.contrib.admin.helpers import ActionForm
 
 from compliance import services
 from compliance.models import Certificate, LedgerEntry, VaultCertificate, VaultReminder
-from foodxchange.admin import StaffAreaAdmin
+from foodxchange.admin import ReadOnlyAreaAdmin, StaffAreaAdmin
 from foodxchange.errors import DomainError, message_of
 
 
 @admin.register(LedgerEntry)
-class LedgerEntryAdmin(StaffAreaAdmin):
+class LedgerEntryAdmin(ReadOnlyAreaAdmin):
     """Read-only: the ledger is append-only (and the database refuses edits anyway)."""
 
     view_area = "operations"
-    change_area = "support"  # viewing only: every write permission below is refused
+    change_area = "support"  # viewing only: ReadOnlyAreaAdmin refuses every write
     list_display = ["seq", "kind", "subject", "created_at", "entry_hash", "key_id"]
     list_filter = ["kind", "created_at"]
     search_fields = ["subject", "entry_hash", "=seq"]
     date_hierarchy = "created_at"
     readonly_fields = [f.name for f in LedgerEntry._meta.fields]
     ordering = ["-seq"]
-
-    def has_add_permission(self, request) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 class RevokeActionForm(ActionForm):

@@ -38,11 +38,12 @@ class StaffAreaAdmin(admin.ModelAdmin):
 
 
 class ReadOnlyAreaAdmin(StaffAreaAdmin):
-    """Rows nobody edits by hand (money records, events): support sees them, finance runs
-    their actions, which go through the services."""
+    """Rows nobody adds, edits or deletes by hand (money records, events, jobs, ledgers):
+    ``view_area`` sees them and ``change_area`` runs their actions, which go through the
+    services. Defaults suit money records (support sees, finance acts)."""
 
     view_area = "support"
-    change_area = "finance"
+    change_area: str | None = "finance"
 
     def has_add_permission(self, request) -> bool:
         return False
