@@ -121,3 +121,27 @@ def test_typo_corrections_are_cached_until_the_vocabulary_changes():
     with CaptureQueriesContext(connection) as captured:
         retrieval.typo_corrections(["mikrobiology"])
     assert captured.captured_queries
+
+
+def test_cosines_of_stored_vectors_are_one_matrix_product_equal_to_the_plain_loop(monkeypatch):
+    import builtins
+    import random
+
+    from matching import embeddings
+
+    rng = random.Random(3)
+    query = embeddings._unpack(embeddings._pack(embeddings._unit([rng.uniform(-1, 1) for _ in range(384)])))
+    blobs = [embeddings._pack(embeddings._unit([rng.uniform(-1, 1) for _ in range(384)])) for _ in range(50)]
+    blobs.append(embeddings._pack(list(query)))
+    with_numpy = embeddings._cosines(query, blobs)
+    real_import = builtins.__import__
+
+    def no_numpy(name, *args, **kwargs):
+        if name == "numpy":
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_numpy)
+    plain = embeddings._cosines(query, blobs)
+    assert with_numpy == pytest.approx(plain, abs=1e-12)
+    assert with_numpy[-1] == pytest.approx(1.0, abs=1e-6) and min(with_numpy) >= 0.0
