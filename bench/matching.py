@@ -34,11 +34,12 @@ import tempfile
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from _setup import setup_django
 
-NEEDS = [
+NEEDS: list[dict[str, Any]] = [
     {"description": "Positive listeria swabs in our cheese room, need help with environmental monitoring"},
     {"description": "HACCP plan for a new ready meal line", "country": "US"},
     {"description": "BRC audit preparation for our bakery", "needed_by_days": 30},
@@ -51,6 +52,10 @@ NEEDS = [
     {"description": "consultant"},  # broad
 ]
 BLENDS = (0.3, 0.5, 0.8)
+
+
+def load_average() -> str:
+    return " / ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -180,11 +185,15 @@ def embed_candidates() -> None:
     print(f"local vectors: {len(ids)} candidate experts, {written} computed in {time.perf_counter() - started:.1f} s")
 
 
-def latency(rounds: int, backend: str) -> list[float]:
+def latency(rounds: int, backend: str, *, cold_need: bool = False) -> list[float]:
+    """Milliseconds per request. ``cold_need``: the need's cached vector is dropped
+    before each request (the model embeds it again, as for a need never seen)."""
+    from django.core.cache import cache
     from django.test.utils import override_settings
     from rest_framework.test import APIClient
 
     from accounts.models import User
+    from matching import embeddings
 
     user, _ = User.objects.get_or_create(email="bench-matching@bench.invalid", defaults={"role": "client"})
     client = APIClient()
@@ -195,6 +204,8 @@ def latency(rounds: int, backend: str) -> list[float]:
             client.post("/api/v1/search/suggest-experts", _body(spec), format="json")
         for _ in range(rounds):
             for spec in NEEDS:
+                if cold_need:
+                    cache.delete(embeddings.query_cache_key(spec["description"]))
                 started = time.perf_counter()
                 response = client.post("/api/v1/search/suggest-experts", _body(spec), format="json")
                 timings.append((time.perf_counter() - started) * 1000)
@@ -202,21 +213,45 @@ def latency(rounds: int, backend: str) -> list[float]:
     return timings
 
 
-def explain_retrieval() -> None:
+def _retrieval_queries(spec: dict) -> list[str]:
+    """The SQL the text retrieval of one need runs (normalising, probe, pool)."""
+    from django.conf import settings
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
     from matching.engine import retrieval
     from matching.engine.vocabulary import concepts_of
 
-    concepts = concepts_of(NEEDS[0]["description"])
+    concepts = concepts_of(spec["description"])
+    corrections = retrieval.typo_corrections([c.terms[0] for c in concepts if not c.from_map])
     with CaptureQueriesContext(connection) as captured:
-        retrieval.text_candidates(concepts, {}, limit=200, restrict_to=None)
-    sql = max(captured.captured_queries, key=lambda q: len(q["sql"]))["sql"]
+        retrieval.text_candidates(concepts, corrections, limit=settings.MATCHING_CANDIDATES, restrict_to=None)
+    return [q["sql"] for q in captured.captured_queries if "experts_expertprofile" in q["sql"]]
+
+
+def _explain(sql: str) -> list[str]:
+    from django.db import connection
+
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-        plan = "\n".join(row[0] for row in cursor.fetchall())
-    print(f"\n--- EXPLAIN ANALYZE: text retrieval for {NEEDS[0]['description']!r}\n{sql}\n{plan}")
+        return [row[0] for row in cursor.fetchall()]
+
+
+def explain_retrieval(index: int = 2) -> None:
+    """EXPLAIN ANALYZE of the text retrieval: the full plan for one need (by default
+    the BRC one, whose words match three quarters of the seeded experts), then the
+    execution time of each query of every need."""
+    spec = NEEDS[index]
+    sql = _retrieval_queries(spec)[-1]
+    plan = "\n".join(_explain(sql))
+    print(f"\n--- EXPLAIN ANALYZE: text retrieval for {spec['description']!r}\n{sql}\n{plan}")
+    print("\n--- text retrieval per need (EXPLAIN ANALYZE execution times: probe, then the bounded pool)")
+    for spec in NEEDS:
+        times = []
+        for query in _retrieval_queries(spec):
+            line = next((x for x in _explain(query) if x.startswith("Execution Time")), "")
+            times.append(line.replace("Execution Time: ", ""))
+        print(f"{spec['description'][:60]!r:64} {' + '.join(times) or 'no text query'}")
 
 
 # --- 3. RFQ intake -------------------------------------------------------------------------
@@ -275,7 +310,10 @@ def intake(webhooks: int, threads: int) -> None:
     print(f"\n=== RFQ intake: {webhooks} signed webhooks ({webhooks - unique} repeats) from {threads} threads ===")
     print(f"answers: {dict(sorted((s, statuses.count(s)) for s in set(statuses)))} in {elapsed:.1f} s "
           f"({webhooks / elapsed:.1f}/s)")  # fmt: skip
-    print(f"RFQs stored: {stored} (expected {unique}) — {'OK' if stored == unique else 'MISMATCH'}")
+    distinct = Rfq.objects.filter(external_id__startswith=f"bench-{run}-").values("external_id").distinct().count()
+    once = stored == distinct == unique
+    print(f"RFQs stored: {stored} rows for {distinct} rfq_ids (expected {unique}) — "
+          f"{'every RFQ stored once' if once else 'MISMATCH'}   (load {load_average()})")  # fmt: skip
     print(f"invitations: {invitations.count()}, notifications: {notified}, doubled invitations: {doubled} — "
           f"{'every expert notified once' if notified == len(keys) and not doubled else 'MISMATCH'}")  # fmt: skip
 
@@ -311,10 +349,11 @@ def main() -> None:
         quality([("off", 0.5)] + ([("local", b) for b in BLENDS] if local else []))
     if "latency" not in args.skip:
         seed(args.experts)
+        print(f"load average before: {load_average()}")
         off = latency(args.rounds, "off")
         print(f"\n=== POST /api/v1/search/suggest-experts at {args.experts} experts, {args.rounds} rounds ===")
         print(f"embeddings off    {summary(off)}   target p95 < 100 ms: "
-              f"{'MET' if percentile(off, 95) < 100 else 'NOT MET'}")  # fmt: skip
+              f"{'MET' if percentile(off, 95) < 100 else 'NOT MET'}   (load {load_average()})")  # fmt: skip
         if local:
             from django.test.utils import override_settings
 
@@ -322,7 +361,9 @@ def main() -> None:
                 embed_candidates()
             on = latency(args.rounds, "local")
             print(f"embeddings local  {summary(on)}   target p95 < 250 ms: "
-                  f"{'MET' if percentile(on, 95) < 250 else 'NOT MET'}")  # fmt: skip
+                  f"{'MET' if percentile(on, 95) < 250 else 'NOT MET'}   (load {load_average()})")  # fmt: skip
+            cold = latency(args.rounds, "local", cold_need=True)
+            print(f"local, need vector not cached  {summary(cold)}   (load {load_average()})")
         explain_retrieval()
     if "intake" not in args.skip:
         intake(args.webhooks, args.threads)

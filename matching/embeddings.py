@@ -210,8 +210,13 @@ def refresh(expert_ids: Iterable[int], *, name: str | None = None) -> int:
     return len(rows)
 
 
+def query_cache_key(text: str) -> str:
+    """Where a need's vector is cached (``QUERY_CACHE_SECONDS``)."""
+    return f"matching:embedding:{backend()}:{model_name()}:{_hash(text)}"
+
+
 def _query_vector(text: str) -> array:
-    key = f"matching:embedding:{backend()}:{model_name()}:{_hash(text)}"
+    key = query_cache_key(text)
     blob = cache.get(key)
     if blob is None:
         blob = _pack(embed([text])[0])
@@ -230,11 +235,24 @@ def similarities(text: str, expert_ids: list[int]) -> dict[int, float] | None:
     except EmbeddingError as exc:
         logger.warning("matching: semantic re-rank skipped", extra={"error": str(exc)})
         return None
-    rows = ExpertEmbedding.objects.filter(
-        expert_id__in=expert_ids, backend=backend(), model=model_name(), dimensions=len(query)
-    ).values_list("expert_id", "vector")
-    result = {}
-    for expert_id, blob in rows:
-        vector = _unpack(blob)
-        result[expert_id] = max(0.0, min(1.0, sum(a * b for a, b in zip(query, vector, strict=True))))
-    return result
+    rows = list(
+        ExpertEmbedding.objects.filter(
+            expert_id__in=expert_ids, backend=backend(), model=model_name(), dimensions=len(query)
+        ).values_list("expert_id", "vector")
+    )
+    return dict(zip((pk for pk, _ in rows), _cosines(query, [blob for _, blob in rows]), strict=True))
+
+
+def _cosines(query: array, blobs: list[bytes | memoryview]) -> list[float]:
+    """Dot products of the (unit) query vector with each stored (unit) vector, clipped
+    to 0..1: one matrix product with numpy (installed with the local model), a loop
+    without it."""
+    if not blobs:
+        return []
+    try:
+        import numpy as np
+    except ImportError:
+        return [max(0.0, min(1.0, sum(a * b for a, b in zip(query, _unpack(blob), strict=True)))) for blob in blobs]
+    matrix = np.frombuffer(b"".join(bytes(blob) for blob in blobs), dtype=np.float32).reshape(len(blobs), len(query))
+    scores = matrix.astype(np.float64) @ np.frombuffer(query.tobytes(), dtype=np.float32).astype(np.float64)
+    return [float(x) for x in np.clip(scores, 0.0, 1.0)]

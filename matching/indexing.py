@@ -12,7 +12,7 @@ from django.db.models import Prefetch
 
 from experts.models import ExpertProfile, ExpertService
 from foodxchange.hotcache import HotCache
-from matching.models import SearchTerm
+from matching.models import ExpertMatchText, SearchTerm
 
 SEARCH_CONFIG = "english"
 # Typo corrections looked up against the vocabulary: stale once a term is added.
@@ -152,6 +152,33 @@ def _refresh_chunk(ids: list[int]) -> None:
     ExpertProfile.objects.bulk_update(profiles, ["display_name", "search_document"], batch_size=500)
     add_terms(vocabulary)
     refresh_vectors(ids)
+    store_match_texts(profiles)
+
+
+def match_text_parts(profile: ExpertProfile) -> dict[str, str]:
+    """The stemmed texts ``ExpertMatchText`` stores for a profile (needs certifications
+    and active services prefetched, in their default order)."""
+    from matching.engine.vocabulary import stems
+
+    services = list(profile.services.all())
+    return {
+        "headline": " ".join(stems(profile.headline)),
+        "claimed": " ".join(stems(" ".join(f"{c.name} {c.issuer}" for c in profile.certifications.all()))),
+        "titles": " ".join(stems(" ".join(s.title for s in services))),
+        "weak": " ".join(stems(" ".join([profile.bio, profile.city] + [s.description for s in services]))),
+    }
+
+
+def store_match_texts(profiles: Iterable[ExpertProfile]) -> None:
+    """Stems each profile's text once, for the matching engine (``ExpertMatchText``)."""
+    rows = [ExpertMatchText(expert_id=p.pk, **match_text_parts(p)) for p in profiles]
+    ExpertMatchText.objects.bulk_create(
+        rows,
+        batch_size=500,
+        update_conflicts=True,
+        unique_fields=["expert"],
+        update_fields=["headline", "claimed", "titles", "weak", "updated_at"],
+    )
 
 
 def on_experts_changed(expert_ids: list[int]) -> None:

@@ -153,6 +153,25 @@ class ExpertEmbedding(models.Model):
         return f"expert #{self.expert_id} ({self.backend}:{self.model})"
 
 
+class ExpertMatchText(models.Model):
+    """An expert's own profile text as the matching engine reads it, stemmed once at
+    index time (``matching.indexing``) instead of on every request: space-separated
+    stems (``matching.engine.vocabulary.stems``) of the headline, the certifications
+    the expert typed, the active services' titles, and the weak text (bio, city, the
+    active services' descriptions). Specialization names and staff-verified typed
+    credentials are read live by the engine and stemmed between them."""
+
+    expert = models.OneToOneField(ExpertProfile, on_delete=models.CASCADE, primary_key=True, related_name="+")
+    headline = models.TextField(blank=True)
+    claimed = models.TextField(blank=True)
+    titles = models.TextField(blank=True)
+    weak = models.TextField(blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"match text of expert #{self.expert_id}"
+
+
 # --- RFQs ----------------------------------------------------------------------------
 
 

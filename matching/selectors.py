@@ -8,14 +8,23 @@ from typing import Any
 from django.db.models import Exists, F, OuterRef, Prefetch, Q, QuerySet
 from django.utils import timezone
 
+from foodxchange.hotcache import HotCache
 from matching.models import CRITERIA, DEFAULT_WEIGHTS, MatchingWeights, Rfq, RfqInvitation, RfqMatch
 
+# Read by every search; invalidated by ``services.weights.set_weights``.
+WEIGHTS_CACHE = HotCache("matching-weights")
 
-def current_weights() -> dict[str, float]:
-    """The weights staff set (defaults for criteria they never set)."""
+
+def stored_weights() -> dict[str, float]:
+    """The weights staff set (defaults for criteria they never set), from the database."""
     row = MatchingWeights.objects.filter(pk=1).first()
     stored = row.weights if row else {}
     return {c: float(stored.get(c, DEFAULT_WEIGHTS[c])) for c in CRITERIA}
+
+
+def current_weights() -> dict[str, float]:
+    """The weights staff set, cached until they change."""
+    return dict(WEIGHTS_CACHE.get("weights", stored_weights))
 
 
 def can_see_all_rfqs(user) -> bool:  # type: ignore[no-untyped-def]

@@ -14,6 +14,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from babel.core import get_global
@@ -29,8 +30,14 @@ from foodxchange import money
 from matching import hooks
 from matching.engine import retrieval
 from matching.engine.credentials import verified_credentials
-from matching.engine.vocabulary import Concept, concepts_of, contains_phrase, specialization_emphasis, stems
-from matching.models import CRITERIA
+from matching.engine.vocabulary import (
+    Concept,
+    concepts_of,
+    padded,
+    specialization_emphasis,
+    stems,
+)
+from matching.models import CRITERIA, ExpertMatchText
 
 QUANTUM = Decimal("0.0001")
 STRONG, WEAK = 1.0, 0.6
@@ -61,60 +68,138 @@ class Match:
 
 
 @dataclass
-class _Facts:
-    """What the re-rank knows about one candidate."""
+class Candidate:
+    """What the re-rank reads of one expert: a row of ``values()``, not a model
+    instance (the full profiles are loaded for the returned matches only)."""
 
-    profile: ExpertProfile
-    strong: list[str]
-    weak: list[str]
+    pk: int
+    rating_avg: Decimal
+    rating_count: int
+    languages: list[str]
+    country: str
+    timezone: str
+    hourly_rate: Decimal
+    currency: str
+    capacity: int
+    verification_status: str
+
+
+@dataclass
+class _Facts:
+    """What the re-rank knows about one candidate; ``strong`` and ``weak`` are its
+    stems as one space-padded string (see ``vocabulary.padded``)."""
+
+    profile: Candidate
+    strong: str
+    weak: str
     specialization_slugs: set[str]
     specialization_names: dict[str, str]
     credentials: list[hooks.Credential]
 
 
 # --- data loading ------------------------------------------------------------------------
+_CANDIDATE_FIELDS = (
+    "id", "rating_avg", "rating_count", "languages", "country", "user__timezone", "hourly_rate", "currency",
+    "capacity", "verification_status",
+)  # fmt: skip
+_TEXT_FIELDS = ("headline", "claimed", "titles", "weak")
+
+
+@lru_cache(maxsize=4096)
+def _stemmed(text: str) -> str:
+    """Stems of a short shared text (a specialization name, a credential), memoised."""
+    return " ".join(stems(text))
+
+
+def _live_texts(ids: list[int]) -> dict[int, dict[str, str]]:
+    """The stored texts of experts that have no ``ExpertMatchText`` row yet (indexed
+    before it existed), computed the same way from their profile."""
+    from matching.indexing import match_text_parts
+
+    profiles = ExpertProfile.objects.filter(id__in=ids).prefetch_related(
+        "certifications", Prefetch("services", queryset=ExpertService.objects.filter(is_active=True))
+    )
+    return {p.pk: match_text_parts(p) for p in profiles}
+
+
 def _load(ids: list[int]) -> list[_Facts]:
-    profiles = (
-        ExpertProfile.objects.filter(id__in=ids)
-        .select_related("user")
-        .prefetch_related(
-            Prefetch("specializations", queryset=Specialization.objects.only("id", "slug", "name")),
-            "certifications",
-            Prefetch(
-                "services", queryset=ExpertService.objects.filter(is_active=True).select_related("specialization")
-            ),
+    """One row per candidate with its stored stems, its specializations and its
+    verified credentials: a fixed number of queries whatever the pool's size."""
+    # Profile columns and stored stems in one query; experts without stored stems yet
+    # in a second one (and their stems computed from the profile).
+    joined = list(
+        ExpertMatchText.objects.filter(expert_id__in=ids).values(
+            *_TEXT_FIELDS, *(f"expert__{f}" for f in _CANDIDATE_FIELDS)
         )
     )
+    rows = [{f: r[f"expert__{f}"] for f in _CANDIDATE_FIELDS} for r in joined]
+    texts: dict[int, dict[str, str]] = {r["expert__id"]: r for r in joined}
+    missing = [pk for pk in ids if pk not in texts]
+    if missing:
+        rows += ExpertProfile.objects.filter(id__in=missing).values(*_CANDIDATE_FIELDS)
+        texts.update(_live_texts(missing))
+    specs: dict[int, list[tuple[str, str]]] = defaultdict(list)
+    for expert_id, slug, name in (
+        ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=ids)
+        .order_by("specialization__sort_order", "specialization__name", "specialization_id")
+        .values_list("expertprofile_id", "specialization__slug", "specialization__name")
+    ):
+        specs[expert_id].append((slug, name))
     typed = verified_credentials(ids)
     for provider in hooks.credential_providers():
         for expert_id, creds in provider(expert_ids=ids).items():
             typed[expert_id].extend(c for c in creds if c.verified)
     facts = []
-    for p in profiles:
-        specs = list(p.specializations.all())
-        certs = typed.get(p.pk, [])
+    for r in rows:
+        pk = r["id"]
+        text = texts[pk]
+        mine = specs.get(pk, [])
+        certs = typed.get(pk, [])
         # What the expert wrote (free-text certifications) is profile text; only
         # staff-verified credentials count for the credentials criterion.
-        claimed = " ".join(f"{c.name} {c.issuer}" for c in p.certifications.all())
-        services = list(p.services.all())
-        strong_text = " ".join(
-            [p.headline, " ".join(s.name for s in specs), claimed, " ".join(f"{c.name} {c.issuer}" for c in certs)]
-            + [s.title for s in services]
+        strong = " ".join(
+            [
+                text["headline"],
+                _stemmed(" ".join(name for _, name in mine)),
+                text["claimed"],
+                _stemmed(" ".join(f"{c.name} {c.issuer}" for c in certs)),
+                text["titles"],
+            ]
         )
-        weak_text = " ".join([p.bio, p.city] + [s.description for s in services])
         facts.append(
             _Facts(
-                profile=p,
-                strong=stems(strong_text),
-                weak=stems(weak_text),
-                specialization_slugs={s.slug for s in specs},
-                specialization_names={s.slug: s.name for s in specs},
+                profile=Candidate(
+                    pk=pk,
+                    rating_avg=r["rating_avg"],
+                    rating_count=r["rating_count"],
+                    languages=r["languages"] or [],
+                    country=r["country"],
+                    timezone=r["user__timezone"],
+                    hourly_rate=r["hourly_rate"],
+                    currency=r["currency"],
+                    capacity=r["capacity"],
+                    verification_status=r["verification_status"],
+                ),
+                strong=padded(strong),
+                weak=padded(text["weak"]),
+                specialization_slugs={slug for slug, _ in mine},
+                specialization_names=dict(mine),
                 credentials=certs,
             )
         )
     order = {pk: i for i, pk in enumerate(ids)}
     facts.sort(key=lambda f: order.get(f.profile.pk, 0))
     return facts
+
+
+def _profiles(ids: list[int]) -> dict[int, ExpertProfile]:
+    """The full profiles of the returned matches (what the API and RFQs show)."""
+    return {
+        p.pk: p
+        for p in ExpertProfile.objects.filter(id__in=ids)
+        .select_related("user")
+        .prefetch_related(Prefetch("specializations", queryset=Specialization.objects.only("id", "slug", "name")))
+    }
 
 
 RATING_PRIOR_CACHE_SECONDS = 600
@@ -145,14 +230,15 @@ def country_offset_hours(country: str, at: datetime) -> float | None:
 
 
 # --- criteria ----------------------------------------------------------------------------
-def _concept_strength(concept: Concept, f: _Facts) -> float:
-    strong = sum(1 for v in concept.variants if contains_phrase(f.strong, v))
-    weak = strong or sum(1 for v in concept.variants if contains_phrase(f.weak, v))
+def _concept_strength(variants: list[str], hits: int, f: _Facts) -> float:
+    """``variants`` are the concept's phrases as padded strings (``vocabulary.padded``)."""
+    strong = sum(1 for v in variants if v in f.strong)
+    weak = strong or sum(1 for v in variants if v in f.weak)
     base = STRONG if strong else WEAK if weak else 0.0
-    if base and concept.hits > 1:
+    if base and hits > 1:
         # The need used several terms of the concept: profiles using as many rank first.
-        found = sum(1 for v in concept.variants if contains_phrase(f.strong, v) or contains_phrase(f.weak, v))
-        base *= 0.7 + 0.3 * min(found, concept.hits) / concept.hits
+        found = sum(1 for v in variants if v in f.strong or v in f.weak)
+        base *= 0.7 + 0.3 * min(found, hits) / hits
     return base
 
 
@@ -161,7 +247,8 @@ def _text(concepts: list[Concept], pool: list[_Facts]) -> dict[int, tuple[float,
     (BM25's idf), a concept in the headline, specializations, credentials or service
     titles counting more than one in the bio."""
     n = len(pool)
-    strengths = {f.profile.pk: [_concept_strength(c, f) for c in concepts] for f in pool}
+    phrases = [([padded(" ".join(v)) for v in c.variants if v], c.hits) for c in concepts]
+    strengths = {f.profile.pk: [_concept_strength(v, hits, f) for v, hits in phrases] for f in pool}
     df = [sum(1 for f in pool if strengths[f.profile.pk][i] > 0) for i in range(len(concepts))]
     # A concept the need insists on (several terms of one group) weighs more.
     weight = [
@@ -192,8 +279,8 @@ def _specialization(wanted: dict[str, float], f: _Facts) -> tuple[float, str | N
 
 
 def _relevant(cred: hooks.Credential, concepts: list[Concept]) -> bool:
-    words = stems(" ".join([cred.name, cred.issuer, *cred.aliases]))
-    return any(contains_phrase(words, v) for c in concepts for v in c.variants)
+    words = padded(_stemmed(" ".join([cred.name, cred.issuer, *cred.aliases])))
+    return any(padded(" ".join(v)) in words for c in concepts for v in c.variants if v)
 
 
 def _credentials(concepts: list[Concept], f: _Facts, on: date) -> tuple[float, str | None]:
@@ -220,10 +307,13 @@ def _language(language: str, f: _Facts) -> tuple[float, str | None]:
     return 0.0, None
 
 
-def _location(country: str, need_offset: float | None, f: _Facts, now: datetime) -> tuple[float, str | None]:
+def _location(
+    country: str, need_offset: float | None, f: _Facts, now: datetime, home: str | None = None
+) -> tuple[float, str | None]:
+    """``home`` is the fact for an expert in ``country`` (computed once per need)."""
     if f.profile.country == country:
-        return 1.0, f"based in {country_name(country)}"
-    expert_offset = _utc_offset_hours(f.profile.user.timezone, now)
+        return 1.0, home or f"based in {country_name(country)}"
+    expert_offset = _utc_offset_hours(f.profile.timezone, now)
     if need_offset is None or expert_offset is None:
         return 0.0, None
     hours = abs(need_offset - expert_offset)
@@ -346,7 +436,8 @@ def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) 
         wanted[slug] = top_emphasis * 2
 
     ids = retrieval.candidates(concepts, list(wanted), corrections, restrict_to=need.restrict_to)
-    ids = [pk for pk in ids if pk not in set(need.exclude)]
+    excluded = set(need.exclude)
+    ids = [pk for pk in ids if pk not in excluded]
     if not ids:
         return []
     pool = _load(ids)
@@ -368,6 +459,7 @@ def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) 
         _blend_meaning(need.description, text)
     prior = rating_prior()
     need_offset = country_offset_hours(need.country, now) if need.country else None
+    home = f"based in {country_name(need.country)}" if need.country else None
     table = money.fx_table(now) if need.budget is not None else None
 
     scored: list[tuple[float, _Facts, dict[str, float], dict[str, str]]] = []
@@ -389,7 +481,7 @@ def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) 
         if "language" in w:
             put("language", _language(need.language, f))
         if "location" in w:
-            put("location", _location(need.country, need_offset, f, now))
+            put("location", _location(need.country, need_offset, f, now, home))
         if "price" in w and need.budget is not None:
             put("price", _price(need.budget, need.currency, f, table))
         put("verification", _verification(f, on))
@@ -409,7 +501,7 @@ def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) 
     free = set(experts_with_free_time(expert_ids=front_ids, start=now, end=window_end)) if window_end > now else set()
     load = workloads(front_ids)
 
-    matches: list[Match] = []
+    ranked: list[tuple[Decimal, _Facts, dict[str, Decimal], str, dict[str, float]]] = []
     for _, f, values, facts in front:
         values["availability"] = 1.0 if f.profile.pk in free else 0.0
         if f.profile.pk in free:
@@ -422,7 +514,13 @@ def rank(need: Need, *, weights: dict[str, float], now: datetime | None = None) 
         score, reasons = _contributions(values, w)
         matched_words = text.get(f.profile.pk, (0.0, []))[1]
         explanation = _explanation([(reasons[c], t) for c, t in facts.items() if c in reasons], matched_words)
-        f.profile.score = score  # type: ignore[attr-defined]
-        matches.append(Match(expert=f.profile, score=score, reasons=reasons, explanation=explanation, values=values))
-    matches.sort(key=lambda m: (-m.score, -m.expert.rating_count, m.expert.pk))
-    return matches[: need.limit]
+        ranked.append((score, f, reasons, explanation, values))
+    ranked.sort(key=lambda r: (-r[0], -r[1].profile.rating_count, r[1].profile.pk))
+    ranked = ranked[: need.limit]
+    profiles = _profiles([r[1].profile.pk for r in ranked])
+    matches: list[Match] = []
+    for score, f, reasons, explanation, values in ranked:
+        expert = profiles[f.profile.pk]
+        expert.score = score  # type: ignore[attr-defined]
+        matches.append(Match(expert=expert, score=score, reasons=reasons, explanation=explanation, values=values))
+    return matches

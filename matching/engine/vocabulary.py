@@ -118,6 +118,14 @@ def synonym_groups() -> tuple[Group, ...]:
     return tuple(groups)
 
 
+def padded(stemmed: str) -> str:
+    """Space-separated stems with a space at each end: a phrase of stems ``(a, b)``
+    occurs in the list exactly when ``" a b "`` is a substring (stems hold no spaces),
+    which Python checks without a loop per word."""
+    words = stemmed.split()
+    return f" {' '.join(words)} " if words else " "
+
+
 def contains_phrase(haystack: list[str], needle: tuple[str, ...]) -> bool:
     n = len(needle)
     if n == 0:

@@ -11,7 +11,7 @@ from django.db import transaction
 from foodxchange.errors import InvalidInput
 from foodxchange.services import record_audit
 from matching.models import CRITERIA, MatchingWeights
-from matching.selectors import current_weights
+from matching.selectors import WEIGHTS_CACHE, stored_weights
 
 
 def validate_weights(weights: Any) -> dict[str, float]:
@@ -46,7 +46,7 @@ def set_weights(*, actor: Any, weights: Any, request: Any = None) -> dict[str, f
     clean = validate_weights(weights)
     with transaction.atomic():
         row, _ = MatchingWeights.objects.select_for_update().get_or_create(pk=1)
-        before = current_weights()
+        before = stored_weights()
         after = {**before, **clean}
         if sum(after.values()) <= 0:
             raise InvalidInput("At least one criterion needs a positive weight.", field="weights")
@@ -56,4 +56,5 @@ def set_weights(*, actor: Any, weights: Any, request: Any = None) -> dict[str, f
         record_audit(
             actor=actor, action="matching.weights.updated", target=row, before=before, after=after, request=request
         )
+        WEIGHTS_CACHE.invalidate()
     return after
