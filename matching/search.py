@@ -13,6 +13,7 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
+from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db import connection
 from django.db.models import (
@@ -21,15 +22,17 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
-from django.db.models.functions import Cast, TruncMonth
+from django.db.models.functions import Cast, JSONObject, TruncMonth
 from django.utils import timezone
 
 from experts.constants import LANGUAGE_NAMES, country_name
@@ -371,6 +374,7 @@ class RankedExperts:
         self.sort = SORTS.get(params.sort, SORTS["relevance"])
         self._ranked: list[tuple[int, float]] | None = None
         self._count: int | None = None
+        self._folded_count: int | None = None
 
     @property
     def ranked(self) -> list[tuple[int, float]]:
@@ -381,8 +385,23 @@ class RankedExperts:
     def _rank_window(self) -> list[tuple[int, float]]:
         candidates = self.matches.order_by(*self.sort).values("id")[: self.window]
         ranked = _apply_text(ExpertProfile.objects.filter(id__in=candidates), self.params, annotate=True, match=False)
-        rows = ranked.order_by(*_ordering(self.params, has_text=True)).values_list("id", "score")
-        return [(pk, float(score or 0.0)) for pk, score in rows]
+        ranked = ranked.order_by(*_ordering(self.params, has_text=True))
+        if not self._count_is_cached():
+            # The exact count comes along in the same round trip (counted once, as a
+            # scalar subquery), for when the window is full and the count is needed.
+            # (A COUNT that is not an aggregate for Django: no GROUP BY, one row.)
+            counted = self.matches.order_by().annotate(n=Func(F("id"), function="COUNT", output_field=IntegerField()))
+            total = Subquery(counted.values("n"))
+            rows = list(ranked.annotate(matches_total=total).values_list("id", "score", "matches_total"))
+            if rows:
+                self._folded_count = int(rows[0][2])
+            return [(pk, float(score or 0.0)) for pk, score, _ in rows]
+        return [(pk, float(score or 0.0)) for pk, score in ranked.values_list("id", "score")]
+
+    def _count_is_cached(self) -> bool:
+        """Whether the count of this search waits in the request's prefetched reads."""
+        key = search_read_key(self.params, "count")
+        return key is not None and EXPERTS_CACHE.is_prefetched(key)
 
     @property
     def rows(self) -> list[tuple[int, float]]:
@@ -402,9 +421,12 @@ class RankedExperts:
             else:
                 # A broad word matches tens of thousands of experts: counting them costs a
                 # scan, so the exact count of a query is cached until an expert changes.
-                count = cached_search_read(self.params, "count", self.matches.count)
+                count = cached_search_read(self.params, "count", self._count_matches)
                 self._count = max(int(count), len(ranked))
         return self._count
+
+    def _count_matches(self) -> int:
+        return self._folded_count if self._folded_count is not None else self.matches.count()
 
     def __len__(self) -> int:
         return self.count()
@@ -502,12 +524,33 @@ def hit_rows(rows: list[tuple[int, float]]) -> list[dict[str, Any]]:
 
 
 def _hit_columns(ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not is_postgres():
+        return _hit_columns_two_queries(ids)
+    # One query: each row brings its specializations as an array, in taxonomy order.
+    specializations = ArraySubquery(
+        ExpertProfile.specializations.through.objects.filter(expertprofile_id=OuterRef("pk"))
+        .order_by(*_SPECIALIZATION_ORDER)
+        .values(spec=JSONObject(id="specialization_id", slug="specialization__slug", name="specialization__name"))
+    )
+    found = {}
+    for row in (
+        ExpertProfile.objects.filter(id__in=ids).annotate(spec_list=specializations).values(*HIT_COLUMNS, "spec_list")
+    ):
+        row["specializations"] = [{"id": s["id"], "slug": s["slug"], "name": s["name"]} for s in row.pop("spec_list")]
+        found[row["id"]] = row
+    return found
+
+
+_SPECIALIZATION_ORDER = (*(f"specialization__{f}" for f in Specialization._meta.ordering or ()), "specialization_id")
+
+
+def _hit_columns_two_queries(ids: list[int]) -> dict[int, dict[str, Any]]:
     found = {row["id"]: row for row in ExpertProfile.objects.filter(id__in=ids).values(*HIT_COLUMNS)}
     specializations: dict[int, list[dict[str, Any]]] = {pk: [] for pk in found}
     through = ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=found)
-    for expert_id, spec_id, slug, name in through.order_by(
-        *(f"specialization__{f}" for f in Specialization._meta.ordering or ()), "specialization_id"
-    ).values_list("expertprofile_id", "specialization_id", "specialization__slug", "specialization__name"):
+    for expert_id, spec_id, slug, name in through.order_by(*_SPECIALIZATION_ORDER).values_list(
+        "expertprofile_id", "specialization_id", "specialization__slug", "specialization__name"
+    ):
         specializations[expert_id].append({"id": spec_id, "slug": slug, "name": name})
     for pk, row in found.items():
         row["specializations"] = specializations[pk]
