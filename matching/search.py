@@ -3,6 +3,7 @@
 trigram similarity against the profile vocabulary. SQLite: every word must occur in
 the profile's text, scored by where it occurs."""
 
+import functools
 import hashlib
 import json
 import re
@@ -13,7 +14,6 @@ from decimal import Decimal
 from typing import Any, TypeVar
 
 from django.conf import settings
-from django.contrib.postgres.expressions import ArraySubquery
 from django.contrib.postgres.search import SearchQuery, SearchRank, TrigramSimilarity
 from django.db import connection
 from django.db.models import (
@@ -32,7 +32,7 @@ from django.db.models import (
     Value,
     When,
 )
-from django.db.models.functions import Cast, JSONObject, TruncMonth
+from django.db.models.functions import Cast, TruncMonth
 from django.utils import timezone
 
 from experts.constants import LANGUAGE_NAMES, country_name
@@ -526,19 +526,48 @@ def hit_rows(rows: list[tuple[int, float]]) -> list[dict[str, Any]]:
 def _hit_columns(ids: list[int]) -> dict[int, dict[str, Any]]:
     if not is_postgres():
         return _hit_columns_two_queries(ids)
-    # One query: each row brings its specializations as an array, in taxonomy order.
-    specializations = ArraySubquery(
-        ExpertProfile.specializations.through.objects.filter(expertprofile_id=OuterRef("pk"))
-        .order_by(*_SPECIALIZATION_ORDER)
-        .values(spec=JSONObject(id="specialization_id", slug="specialization__slug", name="specialization__name"))
-    )
+    # One constant statement (no ORM query to build per page): each row brings its
+    # specializations as a JSON array, in taxonomy order.
+    with connection.cursor() as cursor:
+        cursor.execute(_hit_sql(), [list(ids)])
+        rows = cursor.fetchall()
     found = {}
-    for row in (
-        ExpertProfile.objects.filter(id__in=ids).annotate(spec_list=specializations).values(*HIT_COLUMNS, "spec_list")
-    ):
-        row["specializations"] = [{"id": s["id"], "slug": s["slug"], "name": s["name"]} for s in row.pop("spec_list")]
+    for *values, specializations in rows:
+        row = dict(zip(HIT_COLUMNS, values, strict=True))
+        if isinstance(row["languages"], str):
+            row["languages"] = json.loads(row["languages"])
+        if isinstance(specializations, str):
+            specializations = json.loads(specializations)
+        row["specializations"] = [{"id": i, "slug": slug, "name": name} for i, slug, name in specializations]
         found[row["id"]] = row
     return found
+
+
+@functools.cache
+def _hit_sql() -> str:
+    """``HIT_COLUMNS`` of the experts whose ids are the parameter, with their
+    specializations ``[[id, slug, name], …]`` ordered as ``_SPECIALIZATION_ORDER``."""
+    qn = connection.ops.quote_name
+    profile, specialization = ExpertProfile._meta, Specialization._meta
+    user = profile.get_field("user").related_model._meta  # type: ignore[union-attr]
+    through = profile.get_field("specializations").remote_field.through._meta  # type: ignore[union-attr]
+
+    def column(meta: Any, name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    columns = [
+        f"u.{column(user, name.split('__', 1)[1])}" if name.startswith("user__") else f"p.{column(profile, name)}"
+        for name in HIT_COLUMNS
+    ]
+    order = [f"s.{column(specialization, str(f))}" for f in specialization.ordering or ()] + ["s.id"]
+    return (
+        f"SELECT {', '.join(columns)}, COALESCE(("  # noqa: S608 (names from the models, ids a parameter)
+        f"SELECT json_agg(json_build_array(s.id, s.{qn('slug')}, s.{qn('name')}) ORDER BY {', '.join(order)}) "
+        f"FROM {qn(through.db_table)} t JOIN {qn(specialization.db_table)} s ON s.id = t.specialization_id "
+        f"WHERE t.expertprofile_id = p.id), '[]') "
+        f"FROM {qn(profile.db_table)} p JOIN {qn(user.db_table)} u ON u.id = p.{column(profile, 'user')} "
+        f"WHERE p.id = ANY(%s)"
+    )
 
 
 _SPECIALIZATION_ORDER = (*(f"specialization__{f}" for f in Specialization._meta.ordering or ()), "specialization_id")

@@ -233,3 +233,17 @@ def test_an_uncached_count_comes_with_the_ranked_window(api_client, varied_catal
     params = search.ExpertSearchParams(q="dairy")
     ranked = search.ranked_expert_ids(params)
     assert ranked.count() == 3 and len(ranked[0:3]) == 3
+
+
+@pytest.mark.postgres
+def test_the_one_statement_page_rows_equal_the_orm_rows(varied_catalogue):
+    """Every column and type, the specializations in taxonomy order, an expert without
+    any, unicode, an id that does not exist."""
+    ids = [*ExpertProfile.objects.values_list("id", flat=True), 10**9]
+    one, orm = search._hit_columns(ids), search._hit_columns_two_queries(ids)
+    assert one == orm
+    assert [list(row) for row in one.values()] == [list(row) for row in orm.values()]  # the same key order
+    assert {type(v) for row in one.values() for v in row.values()} == {
+        type(v) for row in orm.values() for v in row.values()
+    }
+    assert any(row["specializations"] == [] for row in one.values())
