@@ -104,7 +104,11 @@ def configure_environment(url: str, redis_url: str = "") -> dict[str, str]:
             or base64.b64encode(secrets.token_bytes(32)).decode(),
             "THROTTLE_RATES": "search=100000000/min",
             "LOG_LEVEL": "WARNING",
-            "DB_CONN_MAX_AGE": "600",
+            # As docker-compose runs web: a bounded connection pool per process. (Persistent
+            # connections per thread piled up, one per request thread, until PostgreSQL
+            # refused more clients at 100 req/s.)
+            "DB_CONN_MAX_AGE": "0",
+            "DB_POOL_MAX_SIZE": os.environ.get("DB_POOL_MAX_SIZE", "8"),
         }
     )
     env.pop("REDIS_URL", None)
@@ -251,7 +255,9 @@ def search_log_count() -> int:
 
 
 def explain_main_query() -> None:
-    """EXPLAIN ANALYZE of the SQL the API runs for text searches (ranked window)."""
+    """EXPLAIN ANALYZE of the SQL the API runs for text searches (ranked window): as
+    served once the query's exact count is cached, and (when the code folds it in) as
+    the first search of a query runs it, counting the matches in the same statement."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -259,13 +265,19 @@ def explain_main_query() -> None:
 
     for params in (ExpertSearchParams(q="consultant"), ExpertSearchParams(q="microbiology", country="DE")):
         ranked = ranked_expert_ids(params)  # typo lookups happen here, before the capture
-        with CaptureQueriesContext(connection) as captured:
-            ranked._rank_window()  # the query itself (the API may serve it from its cache)
-        sql = captured.captured_queries[-1]["sql"]
-        with connection.cursor() as cursor:
-            cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
-            plan = "\n".join(row[0] for row in cursor.fetchall())
-        print(f"\n--- EXPLAIN ANALYZE: /search/experts q={params.q!r} country={params.country!r}\n{sql}\n{plan}")
+        folds = hasattr(ranked, "_count_is_cached")
+        for count_cached in (True, False) if folds else (True,):
+            if folds:
+                ranked._count_is_cached = lambda cached=count_cached: cached
+            with CaptureQueriesContext(connection) as captured:
+                ranked._rank_window()  # the query itself (the API may serve it from its cache)
+            sql = captured.captured_queries[-1]["sql"]
+            with connection.cursor() as cursor:
+                cursor.execute(f"EXPLAIN (ANALYZE, BUFFERS) {sql}")
+                plan = "\n".join(row[0] for row in cursor.fetchall())
+            when = "count cached" if count_cached else "first search: exact count in the same statement"
+            params_text = f"q={params.q!r} country={params.country!r}"
+            print(f"\n--- EXPLAIN ANALYZE: /search/experts {params_text} ({when})\n{sql}\n{plan}")
 
 
 def main() -> None:

@@ -81,6 +81,12 @@ class HotCache:
         cache.set(full_key, value, self.timeout if timeout is None else timeout)
         return value
 
+    def is_prefetched(self, key: str) -> bool:
+        """Whether ``key`` was found by this ``read_scope``'s ``prefetch`` and waits for
+        its ``get`` (a read that would cost no round trip)."""
+        prefetched = _scoped_values.get()
+        return prefetched is not None and self.key(key) in prefetched
+
     def invalidate(self) -> None:
         """Every entry of the namespace is stale from now on. Inside a transaction the
         token is renewed at once (the writer reads its own write) and again when it

@@ -3,6 +3,7 @@
 trigram similarity against the profile vocabulary. SQLite: every word must occur in
 the profile's text, scored by where it occurs."""
 
+import functools
 import hashlib
 import json
 import re
@@ -21,11 +22,13 @@ from django.db.models import (
     Exists,
     F,
     FloatField,
+    Func,
     IntegerField,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
+    Subquery,
     Value,
     When,
 )
@@ -371,6 +374,7 @@ class RankedExperts:
         self.sort = SORTS.get(params.sort, SORTS["relevance"])
         self._ranked: list[tuple[int, float]] | None = None
         self._count: int | None = None
+        self._folded_count: int | None = None
 
     @property
     def ranked(self) -> list[tuple[int, float]]:
@@ -381,8 +385,23 @@ class RankedExperts:
     def _rank_window(self) -> list[tuple[int, float]]:
         candidates = self.matches.order_by(*self.sort).values("id")[: self.window]
         ranked = _apply_text(ExpertProfile.objects.filter(id__in=candidates), self.params, annotate=True, match=False)
-        rows = ranked.order_by(*_ordering(self.params, has_text=True)).values_list("id", "score")
-        return [(pk, float(score or 0.0)) for pk, score in rows]
+        ranked = ranked.order_by(*_ordering(self.params, has_text=True))
+        if not self._count_is_cached():
+            # The exact count comes along in the same round trip (counted once, as a
+            # scalar subquery), for when the window is full and the count is needed.
+            # (A COUNT that is not an aggregate for Django: no GROUP BY, one row.)
+            counted = self.matches.order_by().annotate(n=Func(F("id"), function="COUNT", output_field=IntegerField()))
+            total = Subquery(counted.values("n"))
+            rows = list(ranked.annotate(matches_total=total).values_list("id", "score", "matches_total"))
+            if rows:
+                self._folded_count = int(rows[0][2])
+            return [(pk, float(score or 0.0)) for pk, score, _ in rows]
+        return [(pk, float(score or 0.0)) for pk, score in ranked.values_list("id", "score")]
+
+    def _count_is_cached(self) -> bool:
+        """Whether the count of this search waits in the request's prefetched reads."""
+        key = search_read_key(self.params, "count")
+        return key is not None and EXPERTS_CACHE.is_prefetched(key)
 
     @property
     def rows(self) -> list[tuple[int, float]]:
@@ -402,9 +421,12 @@ class RankedExperts:
             else:
                 # A broad word matches tens of thousands of experts: counting them costs a
                 # scan, so the exact count of a query is cached until an expert changes.
-                count = cached_search_read(self.params, "count", self.matches.count)
+                count = cached_search_read(self.params, "count", self._count_matches)
                 self._count = max(int(count), len(ranked))
         return self._count
+
+    def _count_matches(self) -> int:
+        return self._folded_count if self._folded_count is not None else self.matches.count()
 
     def __len__(self) -> int:
         return self.count()
@@ -502,12 +524,62 @@ def hit_rows(rows: list[tuple[int, float]]) -> list[dict[str, Any]]:
 
 
 def _hit_columns(ids: list[int]) -> dict[int, dict[str, Any]]:
+    if not is_postgres():
+        return _hit_columns_two_queries(ids)
+    # One constant statement (no ORM query to build per page): each row brings its
+    # specializations as a JSON array, in taxonomy order.
+    with connection.cursor() as cursor:
+        cursor.execute(_hit_sql(), [list(ids)])
+        rows = cursor.fetchall()
+    found = {}
+    for *values, specializations in rows:
+        row = dict(zip(HIT_COLUMNS, values, strict=True))
+        if isinstance(row["languages"], str):
+            row["languages"] = json.loads(row["languages"])
+        if isinstance(specializations, str):
+            specializations = json.loads(specializations)
+        row["specializations"] = [{"id": i, "slug": slug, "name": name} for i, slug, name in specializations]
+        found[row["id"]] = row
+    return found
+
+
+@functools.cache
+def _hit_sql() -> str:
+    """``HIT_COLUMNS`` of the experts whose ids are the parameter, with their
+    specializations ``[[id, slug, name], …]`` ordered as ``_SPECIALIZATION_ORDER``."""
+    qn = connection.ops.quote_name
+    profile, specialization = ExpertProfile._meta, Specialization._meta
+    user = profile.get_field("user").related_model._meta  # type: ignore[union-attr]
+    through = profile.get_field("specializations").remote_field.through._meta  # type: ignore[union-attr]
+
+    def column(meta: Any, name: str) -> str:
+        return qn(meta.get_field(name).column)
+
+    columns = [
+        f"u.{column(user, name.split('__', 1)[1])}" if name.startswith("user__") else f"p.{column(profile, name)}"
+        for name in HIT_COLUMNS
+    ]
+    order = [f"s.{column(specialization, str(f))}" for f in specialization.ordering or ()] + ["s.id"]
+    return (
+        f"SELECT {', '.join(columns)}, COALESCE(("  # noqa: S608 (names from the models, ids a parameter)
+        f"SELECT json_agg(json_build_array(s.id, s.{qn('slug')}, s.{qn('name')}) ORDER BY {', '.join(order)}) "
+        f"FROM {qn(through.db_table)} t JOIN {qn(specialization.db_table)} s ON s.id = t.specialization_id "
+        f"WHERE t.expertprofile_id = p.id), '[]') "
+        f"FROM {qn(profile.db_table)} p JOIN {qn(user.db_table)} u ON u.id = p.{column(profile, 'user')} "
+        f"WHERE p.id = ANY(%s)"
+    )
+
+
+_SPECIALIZATION_ORDER = (*(f"specialization__{f}" for f in Specialization._meta.ordering or ()), "specialization_id")
+
+
+def _hit_columns_two_queries(ids: list[int]) -> dict[int, dict[str, Any]]:
     found = {row["id"]: row for row in ExpertProfile.objects.filter(id__in=ids).values(*HIT_COLUMNS)}
     specializations: dict[int, list[dict[str, Any]]] = {pk: [] for pk in found}
     through = ExpertProfile.specializations.through.objects.filter(expertprofile_id__in=found)
-    for expert_id, spec_id, slug, name in through.order_by(
-        *(f"specialization__{f}" for f in Specialization._meta.ordering or ()), "specialization_id"
-    ).values_list("expertprofile_id", "specialization_id", "specialization__slug", "specialization__name"):
+    for expert_id, spec_id, slug, name in through.order_by(*_SPECIALIZATION_ORDER).values_list(
+        "expertprofile_id", "specialization_id", "specialization__slug", "specialization__name"
+    ):
         specializations[expert_id].append({"id": spec_id, "slug": slug, "name": name})
     for pk, row in found.items():
         row["specializations"] = specializations[pk]

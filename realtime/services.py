@@ -36,6 +36,7 @@ from realtime.models import (
     NotificationPreference,
     WhatsAppConsent,
     WhatsAppTemplate,
+    default_channels,
     kind_title,
 )
 from realtime.presence import CHOOSABLE_STATUSES, HIDDEN, effective_status, get_store
@@ -60,39 +61,125 @@ def notify(
     event returns the first notification and sends nothing again.
 
     ``payload`` is free-form JSON; ``title``, ``message`` and ``url`` keys, when present,
-    are used in the email and WhatsApp text."""
-    if idempotency_key:
-        existing = Notification.objects.filter(idempotency_key=idempotency_key).first()
-        if existing:
-            return existing
-    channels = channels_for(user=user, kind=kind)
-    outbound = [channel for channel in OUTBOUND_CHANNELS if channels[channel]]
-    # One INSERT when nothing goes out by email/WhatsApp: a single statement is atomic
-    # by itself, and a burst of pushes should not pay BEGIN/COMMIT round trips each. A
-    # savepoint is still needed inside a caller's transaction when a duplicate key may
-    # fail the INSERT, so that failure does not break the caller's transaction.
-    needs_atomic = bool(outbound) or (idempotency_key is not None and transaction.get_connection().in_atomic_block)
-    try:
-        with transaction.atomic() if needs_atomic else contextlib.nullcontext():
-            notification = Notification.objects.create(
-                user=user,
-                kind=kind,
-                payload=payload or {},
-                idempotency_key=idempotency_key,
-                in_app=channels[Channel.IN_APP],
-            )
-            deliveries = NotificationDelivery.objects.bulk_create(
-                NotificationDelivery(notification=notification, channel=channel) for channel in outbound
-            )
-    except IntegrityError:
-        if not idempotency_key:
-            raise
-        # A concurrent call with the same key won the race: it owns the delivery.
-        return Notification.objects.get(idempotency_key=idempotency_key)
+    are used in the email and WhatsApp text.
 
-    delivery_ids = [d.pk for d in deliveries]
+    On PostgreSQL the whole write is one statement (one round trip), whatever the
+    channels: it reads the user's preference for ``kind``, inserts the notification
+    (``ON CONFLICT DO NOTHING`` on the idempotency key) and its email/WhatsApp delivery
+    rows. One statement is atomic by itself and a duplicate key raises nothing, so it
+    needs no transaction or savepoint of its own, even inside a caller's transaction."""
+    notification = Notification(user=user, kind=kind, payload=payload or {}, idempotency_key=idempotency_key)
+    connection = transaction.get_connection()
+    if connection.vendor == "postgresql":
+        delivery_ids = _store_in_one_statement(notification, connection)
+    else:
+        delivery_ids = _store_with_orm(notification)
+    if delivery_ids is None:
+        # The key was used already (possibly by a concurrent call that just committed):
+        # that call owns the delivery.
+        return Notification.objects.get(idempotency_key=idempotency_key)
     transaction.on_commit(lambda: _after_commit(notification, delivery_ids), robust=True)
     return notification
+
+
+def _insert_columns(obj: Any, connection: Any, overrides: dict[str, str]) -> tuple[str, str, list[Any]]:
+    """Column list, value expressions and parameters of an INSERT of ``obj``, from the
+    model's own fields (their defaults, ``auto_now_add``, JSON adaptation), with the SQL
+    expressions of ``overrides`` (field name → SQL) in place of some values."""
+    columns, values, params = [], [], []
+    for field in type(obj)._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        columns.append(connection.ops.quote_name(field.column))
+        if field.name in overrides:
+            values.append(overrides[field.name])
+        else:
+            values.append("%s")
+            params.append(field.get_db_prep_save(field.pre_save(obj, add=True), connection))
+    return ", ".join(columns), ", ".join(values), params
+
+
+def _store_in_one_statement(notification: Notification, connection: Any) -> list[int] | None:
+    """PostgreSQL: preference read, notification and delivery rows in one statement.
+    Fills in ``notification`` (pk, ``in_app``) and returns the delivery ids, or None when
+    the idempotency key was already used (nothing written)."""
+    defaults = default_channels(notification.kind)
+    template = NotificationDelivery(notification_id=0, channel=Channel.EMAIL.value)
+    n_columns, n_values, n_params = _insert_columns(notification, connection, {"in_app": "ch.in_app"})
+    d_columns, d_values, d_params = _insert_columns(
+        template, connection, {"notification": "n.id", "channel": "c.channel"}
+    )
+    qn = connection.ops.quote_name
+    preference, delivery = NotificationPreference._meta.db_table, NotificationDelivery._meta.db_table
+    # Only table and column names from the models are formatted in; every value is a
+    # parameter.
+    sql = f"""
+        WITH pref AS (
+            SELECT in_app, email, whatsapp FROM {qn(preference)} WHERE user_id = %s AND kind = %s
+        ), ch AS (
+            SELECT COALESCE((SELECT in_app FROM pref), %s) AS in_app,
+                   COALESCE((SELECT email FROM pref), %s) AS email,
+                   COALESCE((SELECT whatsapp FROM pref), %s) AS whatsapp
+        ), n AS (
+            INSERT INTO {qn(Notification._meta.db_table)} ({n_columns})
+            SELECT {n_values} FROM ch
+            ON CONFLICT (idempotency_key) DO NOTHING
+            RETURNING id, in_app
+        ), d AS (
+            INSERT INTO {qn(delivery)} ({d_columns})
+            SELECT {d_values}
+            FROM n CROSS JOIN ch CROSS JOIN (VALUES (%s), (%s)) AS c (channel)
+            WHERE CASE c.channel WHEN %s THEN ch.email ELSE ch.whatsapp END
+            RETURNING id, channel
+        )
+        SELECT n.id, n.in_app, ARRAY(SELECT d.id FROM d ORDER BY d.channel) FROM n
+    """  # noqa: S608
+    email, whatsapp = Channel.EMAIL.value, Channel.WHATSAPP.value
+    params = [
+        notification.user_id,
+        notification.kind,
+        defaults[Channel.IN_APP],
+        defaults[email],
+        defaults[whatsapp],
+        *n_params,
+        *d_params,
+        email,
+        whatsapp,
+        email,
+    ]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    notification.pk, notification.in_app, delivery_ids = row
+    notification._state.adding = False
+    notification._state.db = connection.alias
+    return list(delivery_ids)
+
+
+def _store_with_orm(notification: Notification) -> list[int] | None:
+    """Other databases (SQLite): the same rows through the ORM."""
+    key = notification.idempotency_key
+    if key and Notification.objects.filter(idempotency_key=key).exists():
+        return None
+    channels = channels_for(user=notification.user, kind=notification.kind)
+    outbound = [channel for channel in OUTBOUND_CHANNELS if channels[channel]]
+    notification.in_app = channels[Channel.IN_APP]
+    # A savepoint inside a caller's transaction when a duplicate key may fail the
+    # INSERT, so that failure does not break the caller's transaction.
+    needs_atomic = bool(outbound) or (key is not None and transaction.get_connection().in_atomic_block)
+    try:
+        with transaction.atomic() if needs_atomic else contextlib.nullcontext():
+            notification.save(force_insert=True)
+            deliveries = NotificationDelivery.objects.bulk_create(
+                [NotificationDelivery(notification=notification, channel=channel) for channel in outbound]
+            )
+    except IntegrityError:
+        if not key:
+            raise
+        return None
+    return [d.pk for d in deliveries]
 
 
 def _after_commit(notification: Notification, delivery_ids: list[int]) -> None:

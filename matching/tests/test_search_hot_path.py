@@ -4,6 +4,9 @@ search log leaves the request path without losing or doubling a search."""
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from rest_framework.renderers import JSONRenderer
 
 from experts.models import ExpertProfile, Specialization
@@ -193,3 +196,54 @@ def test_rating_changes_show_in_search_and_profile_at_once(api_client, varied_ca
     assert next(h for h in after if h["id"] == varied_catalogue.pk)["rating_avg"] == "1.00"
     profile = api_client.get(f"/api/v1/experts/profile/{varied_catalogue.pk}").json()  # cached profile
     assert (profile["rating_avg"], profile["rating_count"]) == ("1.00", 1)
+
+
+def _search_queries(api_client, query):
+    with CaptureQueriesContext(connection) as captured:
+        response = api_client.get(URL, query)
+    assert response.status_code == 200
+    return response, [q["sql"] for q in captured.captured_queries if "experts_expertprofile" in q["sql"]]
+
+
+@pytest.mark.postgres
+def test_a_text_search_page_costs_two_queries_without_the_result_cache(api_client, varied_catalogue, settings):
+    """The ranked window, then the page's rows with their specializations (one query)."""
+    settings.SEARCH_RESULT_CACHE = False
+    api_client.get(URL, {"q": "dairy"})  # the typo lookups and the count are cached
+    response, queries = _search_queries(api_client, {"q": "dairy"})
+    assert len(queries) == 2, queries
+    assert response.content == expected_body(response, search.ExpertSearchParams(q="dairy"))
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("result_cache", [True, False])
+def test_an_uncached_count_comes_with_the_ranked_window(api_client, varied_catalogue, settings, result_cache):
+    """A full window needs the exact count: when no cached count waits, it is counted in
+    the window's own query; the next search reads it from the cache."""
+    settings.SEARCH_RESULT_CACHE = result_cache
+    settings.EXPERTS_SEARCH_WINDOW = 2  # three experts match "dairy": the window is full
+    cache.clear()
+    response, queries = _search_queries(api_client, {"q": "dairy", "page_size": 2})
+    assert response.json()["count"] == 3
+    assert len([q for q in queries if "COUNT(" in q]) == 1
+    assert len(queries) == 2  # the window with its count, the page's rows
+    response, queries = _search_queries(api_client, {"q": "dairy", "page_size": 2})
+    assert response.json()["count"] == 3
+    assert not any("COUNT(" in q for q in queries)
+    params = search.ExpertSearchParams(q="dairy")
+    ranked = search.ranked_expert_ids(params)
+    assert ranked.count() == 3 and len(ranked[0:3]) == 3
+
+
+@pytest.mark.postgres
+def test_the_one_statement_page_rows_equal_the_orm_rows(varied_catalogue):
+    """Every column and type, the specializations in taxonomy order, an expert without
+    any, unicode, an id that does not exist."""
+    ids = [*ExpertProfile.objects.values_list("id", flat=True), 10**9]
+    one, orm = search._hit_columns(ids), search._hit_columns_two_queries(ids)
+    assert one == orm
+    assert [list(row) for row in one.values()] == [list(row) for row in orm.values()]  # the same key order
+    assert {type(v) for row in one.values() for v in row.values()} == {
+        type(v) for row in orm.values() for v in row.values()
+    }
+    assert any(row["specializations"] == [] for row in one.values())

@@ -349,3 +349,60 @@ def test_a_duplicate_key_inside_a_callers_transaction_leaves_it_usable(agent, mo
         monkeypatch.setattr(Notification.objects, "filter", real_filter)
         assert second.pk == first.pk
         assert Notification.objects.filter(user=agent).count() == 1  # the transaction still works
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("kind", ["rfq.matched", "lead.assigned"])
+def test_notify_is_one_statement_on_postgres(agent, kind, django_assert_num_queries):
+    """The notification burst pays one round trip to PostgreSQL per call, push-only or
+    with email/WhatsApp copies: preference, notification and deliveries in one statement
+    (no BEGIN/COMMIT, no savepoint)."""
+    NotificationPreference.objects.create(user=agent, kind="lead.assigned", in_app=True, email=True, whatsapp=True)
+    with django_assert_num_queries(1):
+        notification = services.notify(user=agent, kind=kind, payload={"n": 1}, idempotency_key=f"one-{kind}")
+    stored = Notification.objects.get(pk=notification.pk)
+    assert (stored.user_id, stored.kind, stored.payload, stored.idempotency_key) == (
+        agent.pk,
+        kind,
+        {"n": 1},
+        f"one-{kind}",
+    )
+    assert stored.created_at == notification.created_at and stored.in_app is notification.in_app is True
+    expected = {"email", "whatsapp"} if kind == "lead.assigned" else set()
+    assert set(deliveries(stored)) == expected
+    assert all(d.status == "pending" and d.attempts == 0 and d.created_at for d in deliveries(stored).values())
+
+
+def test_a_preference_change_is_seen_by_the_very_next_notify(agent, django_capture_on_commit_callbacks):
+    """No copy of the preferences outlives a change: saved, changed, reset by staff."""
+
+    def channels_of_next():
+        with django_capture_on_commit_callbacks(execute=False):
+            notification = services.notify(user=agent, kind="commission.earned", payload={})
+        return notification.in_app, set(deliveries(notification))
+
+    assert channels_of_next() == (True, set())  # the kind's defaults: in-app only
+    services.update_preferences(user=agent, preferences=[{"kind": "commission.earned", "email": True}])
+    assert channels_of_next() == (True, {"email"})
+    services.update_preferences(
+        user=agent, preferences=[{"kind": "commission.earned", "in_app": False, "email": False, "whatsapp": True}]
+    )
+    assert channels_of_next() == (False, {"whatsapp"})
+    services.reset_preferences(preferences=NotificationPreference.objects.filter(user=agent))
+    assert channels_of_next() == (True, set())
+    # Another user's preference for the kind is not this user's.
+    other = UserFactory(role="agent")
+    NotificationPreference.objects.create(user=other, kind="commission.earned", in_app=False, email=True)
+    assert channels_of_next() == (True, set())
+
+
+def test_a_duplicate_key_sends_nothing_again_inside_a_callers_transaction(agent, django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True) as first_callbacks:
+        first = services.notify(user=agent, kind="lead.assigned", payload={}, idempotency_key="twice")
+    with django_capture_on_commit_callbacks(execute=True) as second_callbacks, transaction.atomic():
+        second = services.notify(user=agent, kind="lead.assigned", payload={"other": 1}, idempotency_key="twice")
+        assert Notification.objects.filter(user=agent).count() == 1  # the transaction still works
+    assert second.pk == first.pk and second.payload == {}
+    assert (len(first_callbacks), len(second_callbacks)) == (1, 0)
+    assert NotificationDelivery.objects.filter(notification=first).count() == 1
+    assert len(mail.outbox) == 1

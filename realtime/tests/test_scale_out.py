@@ -104,3 +104,41 @@ def test_a_throttle_counts_requests_served_by_either_process(settings):
         assert [allowed(cache_a), allowed(cache_b), allowed(cache_a), allowed(cache_b)] == [True, True, False, False]
     finally:
         cache_a.delete(f"throttle_auth_{address}")
+
+
+def test_a_sync_push_is_published_by_the_caller_itself(settings, monkeypatch):
+    """Sync code (services, tasks) publishes on the pub/sub layer with the layer's own
+    channel names and serialization, from its own thread: no hop to the background loop."""
+    from channels.layers import channel_layers
+
+    from realtime import layer
+
+    prefix = f"fxtest{uuid.uuid4().hex[:10]}"
+    config = {"hosts": [{"address": settings.REDIS_URL}], "prefix": prefix}
+    settings.CHANNEL_LAYERS = {"default": {"BACKEND": LAYERS["pubsub"], "CONFIG": config}}
+    channel_layers.backends.clear()
+
+    def no_hop():
+        raise AssertionError("the push went through the background loop")
+
+    monkeypatch.setattr(layer, "_background_loop", no_hop)
+
+    async def scenario():
+        server = _layer("pubsub", settings.REDIS_URL, prefix)
+        try:
+            mine = await server.new_channel()
+            await server.group_add("notifications.user.9", mine)
+            await asyncio.sleep(0.2)  # the subscriptions reach Redis before the publish
+            await asyncio.to_thread(layer.group_send, "notifications.user.9", {"type": "notification.created", "n": 1})
+            await asyncio.to_thread(layer.send, mine, {"type": "presence.expired", "at": 1.5})
+            return [await asyncio.wait_for(server.receive(mine), 5) for _ in range(2)]
+        finally:
+            await server.flush()
+
+    try:
+        assert asyncio.run(scenario()) == [
+            {"type": "notification.created", "n": 1},
+            {"type": "presence.expired", "at": 1.5},
+        ]
+    finally:
+        channel_layers.backends.clear()
