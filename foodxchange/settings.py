@@ -204,7 +204,8 @@ CELERY_BEAT_SCHEDULE: dict = {}
 # --- Auth ------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    # Plain Argon2, computed on low-priority threads (accounts/hashers.py).
+    "accounts.hashers.LowPriorityArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
 ]
 AUTH_PASSWORD_VALIDATORS = [
@@ -228,6 +229,9 @@ LOGIN_THROTTLE_RETENTION_HOURS = env.float("LOGIN_THROTTLE_RETENTION_HOURS", def
 # long a login/registration waits for one before 429 auth_busy (accounts/hashing.py).
 PASSWORD_HASH_CONCURRENCY = env.int("PASSWORD_HASH_CONCURRENCY", default=1)
 PASSWORD_HASH_WAIT_SECONDS = env.float("PASSWORD_HASH_WAIT_SECONDS", default=3.0)
+# Nice value of the hashing threads (0-19; 0 keeps the server's priority): a hash takes
+# the CPU only when other requests do not need it.
+PASSWORD_HASH_NICE = env.int("PASSWORD_HASH_NICE", default=10)
 TWO_FACTOR_CHALLENGE_SECONDS = env.int("TWO_FACTOR_CHALLENGE_SECONDS", default=300)
 OTP_TOTP_ISSUER = "FoodXchange"
 
