@@ -37,6 +37,7 @@ class ExpertsConfig(AppConfig):
 
         from experts.models import Certification, ExpertProfile, ExpertService, Specialization
         from experts.selectors import EXPERTS_CACHE, TAXONOMY_CACHE, experts_changed
+        from foodxchange.hotcache import invalidate_many
 
         def profile_changed(instance, **kwargs) -> None:
             experts_changed([instance.pk])
@@ -49,8 +50,7 @@ class ExpertsConfig(AppConfig):
                 experts_changed((pk_set or []) if reverse else [instance.pk])
 
         def taxonomy_changed(**kwargs) -> None:
-            TAXONOMY_CACHE.invalidate()
-            EXPERTS_CACHE.invalidate()
+            invalidate_many([TAXONOMY_CACHE, EXPERTS_CACHE])
 
         def user_changed(instance, update_fields=None, **kwargs) -> None:
             # A sign-in only stamps last_login; names and time zones show on profiles.

@@ -21,7 +21,7 @@ from experts.models import (
     Specialization,
     VerificationRequest,
 )
-from foodxchange.hotcache import HotCache
+from foodxchange.hotcache import HotCache, invalidate_many
 
 Interval = tuple[datetime, datetime]
 
@@ -40,9 +40,7 @@ def public_profile_cache(expert_id: int) -> HotCache:
 
 def experts_changed(expert_ids: Iterable[int]) -> None:
     """Cached reads of these experts (and every search page) are stale from now on."""
-    EXPERTS_CACHE.invalidate()
-    for expert_id in set(expert_ids):
-        public_profile_cache(expert_id).invalidate()
+    invalidate_many([EXPERTS_CACHE, *(public_profile_cache(expert_id) for expert_id in set(expert_ids))])
 
 
 def specializations_by_key() -> dict[str, Specialization]:
@@ -74,6 +72,14 @@ def with_public_credentials(qs: QuerySet[ExpertProfile]) -> QuerySet[ExpertProfi
     """Profiles with ``public_credentials`` prefetched (one more query for any page)."""
     credentials = Prefetch("credentials", queryset=public_credentials_queryset(), to_attr="public_credentials")
     return qs.prefetch_related(credentials)
+
+
+def profile_with_details(expert_id: int) -> ExpertProfile:
+    """The profile with what its serializer shows (user, specializations,
+    certifications, public credentials) loaded."""
+    return with_public_credentials(
+        ExpertProfile.objects.select_related("user").prefetch_related("specializations", "certifications")
+    ).get(pk=expert_id)
 
 
 def expert_for_viewer(*, expert_id: int, user: Any) -> ExpertProfile | None:

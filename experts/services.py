@@ -14,7 +14,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max, ProtectedError
 from django.utils import timezone
 
-from experts import hooks
+from experts import hooks, selectors
 from experts.models import (
     AvailabilityException,
     AvailabilityRule,
@@ -56,10 +56,12 @@ def get_or_create_profile(*, user: Any) -> ExpertProfile:
     return profile
 
 
-def _snapshot(profile: ExpertProfile) -> dict[str, Any]:
+def _snapshot(profile: ExpertProfile, specializations: list[str] | None = None) -> dict[str, Any]:
     data = {f: getattr(profile, f) for f in PROFILE_FIELDS}
     data["hourly_rate"] = str(data["hourly_rate"])
-    data["specializations"] = sorted(profile.specializations.values_list("slug", flat=True))
+    if specializations is None:
+        specializations = sorted(profile.specializations.values_list("slug", flat=True))
+    data["specializations"] = specializations
     return data
 
 
@@ -84,7 +86,8 @@ def update_profile(
             profile.user.timezone = data["timezone"]
             profile.user.save(update_fields=["timezone"])
         hooks.reindex_experts([profile.pk])
-        after = _snapshot(profile)
+        # The specializations are read again only when this update replaced them.
+        after = _snapshot(profile, None if "specializations" in data else before["specializations"])
         changed = {k: after[k] for k in after if after[k] != before[k]}
         if changed:
             record_audit(
@@ -95,8 +98,8 @@ def update_profile(
                 after=changed,
                 request=request,
             )
-    profile.refresh_from_db()
-    return profile
+    # Re-read with its relations: the search columns were written by SQL meanwhile.
+    return selectors.profile_with_details(profile.pk)
 
 
 def set_active(*, profile: ExpertProfile, active: bool, actor: Any, request: Any = None) -> bool:

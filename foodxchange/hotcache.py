@@ -18,7 +18,7 @@ from __future__ import annotations
 import hashlib
 import re
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
@@ -91,12 +91,45 @@ class HotCache:
         """Every entry of the namespace is stale from now on. Inside a transaction the
         token is renewed at once (the writer reads its own write) and again when it
         commits (what other connections cached meanwhile is from before the commit)."""
-        self._renew()
-        if transaction.get_connection().in_atomic_block:
-            transaction.on_commit(self._renew)
+        invalidate_many([self])
 
-    def _renew(self) -> None:
-        cache.set(self._token_key, secrets.token_hex(8), timeout=None)
+
+def invalidate_many(caches: Iterable[HotCache]) -> None:
+    """``invalidate()`` of several namespaces in one round trip now, and (inside a
+    transaction) one more at commit for every namespace the transaction invalidated."""
+    token_keys = {c._token_key for c in caches}
+    if not token_keys:
+        return
+    _renew(token_keys)
+    connection = transaction.get_connection()
+    if connection.in_atomic_block:
+        _renewal_at_commit(connection).token_keys |= token_keys
+
+
+def _renew(token_keys: Iterable[str]) -> None:
+    cache.set_many({key: secrets.token_hex(8) for key in token_keys}, timeout=None)
+
+
+class _RenewalAtCommit:
+    """The one on-commit callback of a transaction that renews every token it invalidated."""
+
+    def __init__(self) -> None:
+        self.token_keys: set[str] = set()
+
+    def __call__(self) -> None:
+        _renew(self.token_keys)
+
+
+def _renewal_at_commit(connection: Any) -> _RenewalAtCommit:
+    # Kept in Django's own on-commit list, so it goes with a rolled-back savepoint (its
+    # writes went too) and a later write registers a new one; one found there belongs
+    # to this transaction at this savepoint level or an enclosing one.
+    for _savepoint_ids, callback, _robust in connection.run_on_commit:
+        if isinstance(callback, _RenewalAtCommit):
+            return callback
+    callback = _RenewalAtCommit()
+    transaction.on_commit(callback, using=connection.alias)
+    return callback
 
 
 _scoped_tokens: ContextVar[dict[str, str] | None] = ContextVar("hot_cache_tokens", default=None)

@@ -120,10 +120,39 @@ def stored_document(document: str) -> str:
 
 
 def add_terms(words: Iterable[str]) -> None:
-    terms = [SearchTerm(term=w) for w in sorted(set(words))]
-    SearchTerm.objects.bulk_create(terms, batch_size=1000, ignore_conflicts=True)
-    if terms:
+    """Adds the words the vocabulary lacks. Most edits bring none: then nothing is
+    written and the cached typo corrections stay valid."""
+    ordered = sorted(set(words))
+    if ordered and _insert_new_terms(ordered):
         VOCABULARY_CACHE.invalidate()
+
+
+def _insert_new_terms(ordered: list[str]) -> bool:
+    """Stores the words not yet known; whether there was any. A concurrent edit may
+    add the same word first: the unique index decides, nothing is doubled."""
+    if connection.vendor == "postgresql":
+        # One statement; the unique index answers "known" before anything is written.
+        # (A separate lookup by `term IN (...)` is planned on the trigram index and
+        # costs tens of milliseconds.)
+        table = connection.ops.quote_name(SearchTerm._meta.db_table)
+        column = connection.ops.quote_name(SearchTerm._meta.get_field("term").column)
+        added = False
+        with connection.cursor() as cursor:
+            for start in range(0, len(ordered), 5000):
+                cursor.execute(
+                    f"INSERT INTO {table} ({column}) SELECT unnest(%s::varchar[]) "
+                    f"ON CONFLICT ({column}) DO NOTHING RETURNING 1",
+                    [ordered[start : start + 5000]],
+                )
+                added = bool(cursor.fetchall()) or added
+        return added
+    known: set[str] = set()
+    for start in range(0, len(ordered), 1000):  # bounded IN lists (SQLite's variable limit)
+        batch = ordered[start : start + 1000]
+        known.update(SearchTerm.objects.filter(term__in=batch).values_list("term", flat=True))
+    new_terms = [SearchTerm(term=w) for w in ordered if w not in known]
+    SearchTerm.objects.bulk_create(new_terms, batch_size=1000, ignore_conflicts=True)
+    return bool(new_terms)
 
 
 def refresh_search_index(expert_ids: Iterable[int]) -> None:

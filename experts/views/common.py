@@ -26,6 +26,4 @@ def public_profile_payload(profile: ExpertProfile) -> dict:
 
 
 def reload_profile(profile: ExpertProfile) -> ExpertProfile:
-    return selectors.with_public_credentials(
-        ExpertProfile.objects.select_related("user").prefetch_related("specializations", "certifications")
-    ).get(pk=profile.pk)
+    return selectors.profile_with_details(profile.pk)

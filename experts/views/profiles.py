@@ -73,7 +73,7 @@ class OwnProfileView(APIView):
         profile = services.update_profile(
             profile=profile, data=serializer.validated_data, actor=request.user, request=request
         )
-        return Response(profile_payload(reload_profile(profile), request))
+        return Response(profile_payload(profile, request))
 
     @extend_schema(
         tags=TAGS,
