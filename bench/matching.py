@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from _setup import setup_django
+from _setup import percentile, setup_django
 
 NEEDS: list[dict[str, Any]] = [
     {"description": "Positive listeria swabs in our cheese room, need help with environmental monitoring"},
@@ -56,11 +56,6 @@ BLENDS = (0.3, 0.5, 0.8)
 
 def load_average() -> str:
     return " / ".join(f"{x:.2f}" for x in os.getloadavg())
-
-
-def percentile(values: list[float], pct: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(pct / 100 * len(ordered) + 0.5) - 1))]
 
 
 def summary(ms: list[float]) -> str:

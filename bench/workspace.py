@@ -28,16 +28,15 @@ import json
 import os
 import random
 import secrets
-import socket
-import subprocess
 import sys
 import time
-import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _setup import free_port, percentile, start_uvicorn, stop_process, wait_http  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foodxchange.settings")
 # Tokens are signed here and checked by the server: both need the same key.
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
@@ -63,29 +62,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--drain", type=float, default=10.0, help="seconds to wait for late pushes at the end")
     parser.add_argument("--keep", action="store_true", help="keep the bench users and workspaces")
     return parser.parse_args()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
-
-
-def wait_http(url: str, deadline: float) -> None:
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"server at {url} did not come up")
 
 
 @dataclass
@@ -216,27 +192,7 @@ async def run(args: argparse.Namespace) -> None:
         raise SystemExit("REDIS_URL is required: the benchmark runs on channels-redis")
     run_id = secrets.token_hex(3)
     port = free_port()
-    server = subprocess.Popen(  # a fixed argument list, no shell
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "foodxchange.asgi:application",
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--log-level",
-            "warning",
-            "--no-access-log",
-            "--timeout-graceful-shutdown",
-            "5",
-            *(["--workers", str(args.server_workers)] if args.server_workers > 1 else []),
-        ],
-        cwd=ROOT,
-        env=os.environ.copy(),
-        stdout=subprocess.DEVNULL,
-    )
+    server = start_uvicorn(port, args.server_workers)
     members: list[Member] = []
     try:
         await asyncio.to_thread(wait_http, f"http://127.0.0.1:{port}/health", time.time() + 90)
@@ -299,13 +255,7 @@ async def run(args: argparse.Namespace) -> None:
     finally:
         if members and not args.keep:
             await sync_to_async(delete_members)(run_id)
-        server.terminate()
-        try:
-            server.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            print("server did not stop within 15 s of SIGTERM; killed")
-            server.kill()
-            server.wait()
+        stop_process(server)
 
 
 def main() -> None:

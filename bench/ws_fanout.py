@@ -28,16 +28,16 @@ import multiprocessing
 import os
 import queue
 import secrets
-import socket
 import statistics
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+from _setup import free_port, percentile, start_uvicorn, stop_process, wait_http  # noqa: E402
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "foodxchange.settings")
 # Tokens are signed here and checked by the server: both need the same key.
 os.environ.setdefault("SECRET_KEY", secrets.token_urlsafe(50))
@@ -65,18 +65,6 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--close-half", action="store_true", help="close half the sockets at once before the burst")
     parser.add_argument("--keep", action="store_true", help="keep the bench users")
     return parser.parse_args()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    index = max(0, min(len(ordered) - 1, round(q / 100 * len(ordered) + 0.5) - 1))
-    return ordered[index]
 
 
 def create_users(count: int, run_id: str) -> list[tuple[int, str]]:
@@ -111,17 +99,6 @@ def send_slice(user_ids: list[int], results) -> None:
         notify(user=users[user_id], kind=BENCH_KIND, payload={"sent_at": sent_at})
         durations[user_id] = time.time() - sent_at
     results.put(durations)
-
-
-def wait_http(url: str, deadline: float) -> None:
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(url, timeout=1) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise SystemExit(f"server at {url} did not come up")
 
 
 class Socket:
@@ -198,27 +175,7 @@ class Server:
         port = free_port()
         if self.settings.REDIS_URL:
             self.mode = f"uvicorn ({self.args.server_workers} worker process(es)) + channels-redis"
-            self.process = subprocess.Popen(  # a fixed argument list, no shell
-                [
-                    sys.executable,
-                    "-m",
-                    "uvicorn",
-                    "foodxchange.asgi:application",
-                    "--host",
-                    "127.0.0.1",
-                    "--port",
-                    str(port),
-                    "--log-level",
-                    "warning",
-                    "--no-access-log",
-                    "--timeout-graceful-shutdown",
-                    "5",
-                    *(["--workers", str(self.args.server_workers)] if self.args.server_workers > 1 else []),
-                ],
-                cwd=ROOT,
-                env=os.environ.copy(),
-                stdout=subprocess.DEVNULL,
-            )
+            self.process = start_uvicorn(port, self.args.server_workers)
         else:
             self.mode = "in-process uvicorn + in-memory layer"
             import uvicorn
@@ -234,13 +191,7 @@ class Server:
 
     async def stop(self) -> None:
         if self.process is not None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                print("server did not stop within 15 s of SIGTERM; killed")
-                self.process.kill()
-                self.process.wait()
+            stop_process(self.process)
         if self.task is not None:
             self.uvicorn.should_exit = True
             await self.task
