@@ -12,6 +12,8 @@ from channels.security.websocket import OriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.utils.module_loading import import_string  # noqa: E402
 
+from foodxchange.startup import prepare_server_process  # noqa: E402
+
 # WebSocket routes and their auth are named in settings, like ROOT_URLCONF names the
 # HTTP routes: the project wiring imports no domain app.
 websocket_auth = import_string(settings.WEBSOCKET_AUTH_MIDDLEWARE)
@@ -25,3 +27,5 @@ application = ProtocolTypeRouter(
         ),
     }
 )
+# Last: everything the process needs is imported by now (foodxchange/startup.py).
+prepare_server_process()

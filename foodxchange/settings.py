@@ -149,6 +149,10 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# A server process imports its routes at start and freezes those objects out of the
+# garbage collector's full passes (foodxchange/startup.py): shorter pauses under load.
+GC_FREEZE_AT_STARTUP = env.bool("GC_FREEZE_AT_STARTUP", default=True)
+
 # --- Redis: channel layer, cache and Celery broker when REDIS_URL is set --------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
