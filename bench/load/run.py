@@ -431,9 +431,12 @@ def main() -> None:
                       "LOAD_REFUSALS_FILE": str(refusals_file), "LOAD_STORM_USERS": str(args.login_storm)}  # fmt: skip
         storm = f" + {args.login_storm} login-storm users" if args.login_storm else ""
         budget = env.get("PASSWORD_HASH_CONCURRENCY", "app default")
+        nice = env.get("PASSWORD_HASH_NICE", "app default")
+        freeze = env.get("GC_FREEZE_AT_STARTUP", "app default")
         print(
             f"locust: {args.users} users{storm} (spawn {args.spawn_rate}/s) for {args.seconds} s; "
-            f"password-hash budget per process: {budget} ...",
+            f"password-hash budget per process: {budget}, hashing threads' nice: {nice}; "
+            f"gc freeze at start-up: {freeze} ...",
             flush=True,
         )
         command = [
