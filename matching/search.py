@@ -44,7 +44,7 @@ from experts.models import (
     Specialization,
 )
 from experts.selectors import EXPERTS_CACHE, experts_with_free_time, visible_experts
-from foodxchange.hotcache import HotCache, prefetch
+from foodxchange.hotcache import EntryKey, HotCache, prefetch_with_tokens
 from foodxchange.money import FX_CACHE, FX_ROWS_KEY, fx_table
 from matching.indexing import SEARCH_CONFIG, VOCABULARY_CACHE
 from matching.models import SearchClick, SearchImpression, SearchLog, SearchTerm
@@ -335,27 +335,33 @@ def cached_search_read(params: ExpertSearchParams, kind: str, compute: Callable[
 
 def search_read_key(params: ExpertSearchParams, kind: str) -> str | None:
     """The experts-cache key of ``cached_search_read``; None when it is not cached."""
-    if params.available_from is not None or (kind.startswith(RESULT_KINDS) and not settings.SEARCH_RESULT_CACHE):
-        return None
-    digest = hashlib.sha256(
-        json.dumps([params.q, params.logged_filters(), FX_CACHE.token()], sort_keys=True).encode()
-    ).hexdigest()
-    return f"search:{kind}:{digest}"
+    return _search_key(params, kind) if _is_cached_read(params, kind) else None
+
+
+def _is_cached_read(params: ExpertSearchParams, kind: str) -> bool:
+    return params.available_from is None and (settings.SEARCH_RESULT_CACHE or not kind.startswith(RESULT_KINDS))
+
+
+def _search_key(params: ExpertSearchParams, kind: str) -> str:
+    # The FX table's token stays readable in the key (not hashed in): the request's
+    # first round trip builds the key from the tokens it reads (``prefetch_with_tokens``).
+    digest = hashlib.sha256(json.dumps([params.q, params.logged_filters()], sort_keys=True).encode()).hexdigest()
+    return f"search:{kind}:{FX_CACHE.token()}:{digest}"
 
 
 def prefetch_search(params: ExpertSearchParams) -> None:
-    """Inside a ``read_scope``: the cached reads a search will make before it knows its
-    page (FX table, typo corrections, ranked window, count), read in one round trip."""
-    entries: list[tuple[HotCache, str]] = [(FX_CACHE, FX_ROWS_KEY)]
+    """Inside a ``lazy_read_scope``: the cached reads a search will make before it knows
+    its page (FX table, typo corrections, ranked window, count), read in one round trip
+    with the scope's tokens (if they are not read yet)."""
+    entries: list[tuple[HotCache, EntryKey]] = [(FX_CACHE, FX_ROWS_KEY)]
     words = query_words(params.q)
     if words and is_postgres():
         entries.append((VOCABULARY_CACHE, corrections_key(words)))
     kinds = [f"ranked:{settings.EXPERTS_SEARCH_WINDOW}", "count"] if words else ["count"]
     for kind in kinds:
-        key = search_read_key(params, kind)
-        if key is not None:
-            entries.append((EXPERTS_CACHE, key))
-    prefetch(entries)
+        if _is_cached_read(params, kind):
+            entries.append((EXPERTS_CACHE, functools.partial(_search_key, params, kind)))
+    prefetch_with_tokens(entries)
 
 
 class RankedExperts:
