@@ -152,3 +152,49 @@ def test_sql_statements_per_warm_search(api_client, catalogue, on_redis):
         api_client.get(URL, {"q": "dairy"})
     assert len(queries) == 2, [q["sql"] for q in queries.captured_queries]
     assert search.query_words("dairy") == ["dairy"]
+
+
+def window_shapes(spec) -> list[search.ExpertSearchParams]:
+    words = ["dairy", "dairy audit", "seafod", "auditor"]
+    filters = [
+        {},
+        {"specialization": spec},
+        {"country": "FR", "language": "fr", "min_rating": Decimal("3")},
+        {"max_rate": Decimal("150"), "currency": "EUR"},
+        {"max_rate": Decimal("100"), "currency": "XAF"},  # no rate for it in the table
+        {"include_unverified": True},
+    ]
+    return [
+        search.ExpertSearchParams(q=q, sort=sort, **f)
+        for q in words
+        for f in filters
+        for sort in ("relevance", "price", "rating", "experience")
+    ]
+
+
+@pytest.mark.parametrize("fold_count", [True, False])
+def test_the_prepared_window_statement_answers_what_the_orm_query_does(catalogue, on_redis, fold_count, monkeypatch):
+    """Every query shape: the same ranked rows, scores and folded count as the ORM query
+    the statement stands for (a window smaller than the matches, so the limit counts)."""
+    from experts.models import Specialization
+
+    add_fx_rate(currency="EUR", rate=Decimal("1.1"), valid_from=timezone.now() - timedelta(days=1))
+    make_expert(headline="Dairy auditor", specializations=["dairy"], verification_status="unverified")
+    make_expert(headline="Dairy auditor", hourly_rate=Decimal("10"), currency="XAF", years_experience=30)
+    spec = Specialization.objects.get(slug="dairy")
+    answered = 0
+    for params in window_shapes(spec):
+        prepared = search.RankedExperts(params, window=2)
+        monkeypatch.setattr(prepared, "_count_is_cached", lambda: not fold_count)
+        assert search._window_statement(params, 2, fold_count=fold_count) is not None
+        with CaptureQueriesContext(connection) as queries:
+            rows = prepared._rank_window()
+        assert len(queries) == 1
+        with monkeypatch.context() as orm_only:
+            orm_only.setattr(search, "_window_statement", lambda *a, **k: None)
+            orm = search.RankedExperts(params, window=2)
+            orm_only.setattr(orm, "_count_is_cached", lambda: not fold_count)
+            assert orm._rank_window() == rows, params
+        assert prepared._folded_count == orm._folded_count, params
+        answered += bool(rows)
+    assert answered > len(window_shapes(spec)) // 2  # most shapes find someone
