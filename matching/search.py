@@ -560,8 +560,8 @@ def _window_sql(shape: _WindowShape) -> str:
     """The ranked window's statement for ``shape``, with the models' table and column
     names; every value is a parameter."""
     qn = connection.ops.quote_name
-    profile = ExpertProfile._meta
-    through = profile.get_field("specializations").remote_field.through._meta  # type: ignore[union-attr]
+    profile: Any = ExpertProfile._meta
+    through: Any = profile.get_field("specializations").remote_field.through._meta
 
     def column(name: str) -> str:
         return qn(profile.get_field(name).column)

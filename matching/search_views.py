@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experts.models import ExpertProfile, ExpertService
-from experts.selectors import EXPERTS_CACHE, TAXONOMY_CACHE
+from experts.selectors import ACTIVE_SPECIALIZATIONS_KEY, EXPERTS_CACHE, TAXONOMY_CACHE
 from foodxchange.api.permissions import has_staff_area
 from foodxchange.api.schema import error_responses
-from foodxchange.hotcache import lazy_read_scope
+from foodxchange.hotcache import lazy_read_scope, prefetch_with_tokens
 from foodxchange.money import FX_CACHE
 from matching import search, search_services
 from matching.indexing import VOCABULARY_CACHE
@@ -87,6 +87,10 @@ class ExpertSearchView(GenericAPIView, SearchView):
             return self._search(request)
 
     def _search(self, request):
+        if "specialization" in request.query_params:
+            # Resolving it reads the taxonomy before the search knows its other keys: read
+            # it with the tokens (one round trip), the rest with one more.
+            prefetch_with_tokens([(TAXONOMY_CACHE, ACTIVE_SPECIALIZATIONS_KEY)])
         params = expert_params(request)
         search.prefetch_search(params)
         if search.query_words(params.q):

@@ -79,6 +79,16 @@ def test_a_warm_search_reads_its_tokens_and_known_reads_in_one_round_trip(
     assert redis.round_trips == 4 + len(rows)
 
 
+def test_a_specialization_filter_reads_the_taxonomy_with_the_tokens(api_client, catalogue, on_redis):
+    on_redis.SEARCH_RESULT_CACHE = False
+    api_client.get(URL, {"specialization": "dairy"})
+    with count_redis() as redis:
+        body = api_client.get(URL, {"specialization": "dairy"}).json()
+    assert {h["id"] for h in body["results"]} == {catalogue[0].pk, catalogue[1].pk}
+    assert redis.commands[:4] == ["GET", "SET", "EVALSHA", "MGET"]
+    assert redis.round_trips == 5
+
+
 def test_the_search_log_push_rides_on_the_presence_pipeline(api_client, catalogue, on_redis):
     online = catalogue[0]
     get_store().touch(online.user_id, "tab-1", time.time())
