@@ -43,6 +43,10 @@ def experts_changed(expert_ids: Iterable[int]) -> None:
     invalidate_many([EXPERTS_CACHE, *(public_profile_cache(expert_id) for expert_id in set(expert_ids))])
 
 
+# The taxonomy-cache key of ``specializations_by_key`` (a search prefetches it).
+ACTIVE_SPECIALIZATIONS_KEY = "active"
+
+
 def specializations_by_key() -> dict[str, Specialization]:
     """Active specializations by slug and by id (as a string), cached: every search with
     a specialization filter resolves one."""
@@ -53,7 +57,7 @@ def specializations_by_key() -> dict[str, Specialization]:
             found[specialization.slug] = found[str(specialization.pk)] = specialization
         return found
 
-    return TAXONOMY_CACHE.get("active", load)
+    return TAXONOMY_CACHE.get(ACTIVE_SPECIALIZATIONS_KEY, load)
 
 
 # --- visibility -----------------------------------------------------------------------

@@ -23,7 +23,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any, TypeVar
 
-from django.core.cache import cache
+from django.core.cache import cache, caches
 from django.db import transaction
 from prometheus_client import Counter
 
@@ -172,3 +172,144 @@ def lookup_counts() -> dict[str, dict[str, int]]:
                 labels: dict[str, Any] = sample.labels
                 counts.setdefault(labels["namespace"], {"hit": 0, "miss": 0})[labels["result"]] = int(sample.value)
     return counts
+
+
+# --- One round trip for a request's tokens and its known reads -------------------------
+
+
+class _LazyTokens(dict):
+    """The tokens of a ``lazy_read_scope``: read (all at once, as ``read_scope`` does) at
+    the first lookup, unless ``prefetch_with_tokens`` reads them first together with
+    the request's known entries."""
+
+    def __init__(self, caches: tuple[HotCache, ...]):
+        super().__init__()
+        self.caches = caches
+        self.loaded = False
+
+    def load(self, found: dict[str, Any] | None = None) -> None:
+        if self.loaded:
+            return
+        self.loaded = True
+        if found is None:
+            found = cache.get_many([c._token_key for c in self.caches])
+        for c in self.caches:
+            self[c.namespace] = c._read_token(found.get(c._token_key))
+
+    def __contains__(self, namespace: object) -> bool:
+        self.load()
+        return super().__contains__(namespace)
+
+
+@contextmanager
+def lazy_read_scope(*caches: HotCache) -> Iterator[None]:
+    """``read_scope`` whose tokens are read when first needed: by
+    ``prefetch_with_tokens``, in the same round trip as the entries it prefetches, or
+    else at the first lookup."""
+    tokens = _LazyTokens(caches)
+    reset = _scoped_tokens.set(tokens)
+    reset_values = _scoped_values.set({})
+    try:
+        yield
+    finally:
+        _scoped_tokens.reset(reset)
+        _scoped_values.reset(reset_values)
+
+
+# KEYS: the token keys. ARGV: full keys of the entries, each token written as its
+# placeholder (keys not declared: one Redis server, not a cluster). A token is stored
+# pickled by Django's serializer (a str) or raw (an int): the script takes the hex or
+# digit run out of it, builds each key and reads them all. Returns {raw tokens, keys
+# read, values}; the caller checks every key it is given.
+_TOKENS_AND_ENTRIES = """
+local raw = redis.call('MGET', unpack(KEYS))
+local tokens = {}
+for i = 1, #KEYS do
+  local value = raw[i]
+  local token = false
+  if value then
+    token = string.match(value, '^(%d+)$') or string.match(value, '(%x+)\\148%.$') or false
+  end
+  tokens[i] = token
+end
+local keys, wanted = {}, {}
+for i = 1, #ARGV do
+  local key = ARGV[i]
+  for j = 1, #KEYS do
+    if tokens[j] then
+      key = string.gsub(key, 'HOTCACHETOKEN' .. string.format('%03d', j), tokens[j])
+    end
+  end
+  keys[i] = key
+  if not string.find(key, 'HOTCACHETOKEN', 1, true) then
+    table.insert(wanted, key)
+  end
+end
+local values = {}
+if #wanted > 0 then
+  local found = redis.call('MGET', unpack(wanted))
+  local index = 1
+  for i = 1, #keys do
+    if not string.find(keys[i], 'HOTCACHETOKEN', 1, true) then
+      values[i] = found[index]
+      index = index + 1
+    else
+      values[i] = false
+    end
+  end
+else
+  for i = 1, #keys do values[i] = false end
+end
+return {raw, keys, values}
+"""
+
+EntryKey = str | Callable[[], str]
+
+
+def prefetch_with_tokens(entries: list[tuple[HotCache, EntryKey]]) -> None:
+    """``prefetch`` for a ``lazy_read_scope`` whose tokens are not read yet: the tokens
+    and these entries in one round trip on Redis (a short script builds the entries'
+    keys from the tokens), so a request that knows its reads in advance pays one round
+    trip for all of them. A key may be a function (called with the scope's tokens in
+    effect: a key that embeds another namespace's token). Every key the script built
+    is checked against the one computed here; anything unexpected (another key
+    function, another serializer) is ignored and read the usual way. Elsewhere (tokens
+    already read, not Redis, no lazy scope): the tokens as usual, then ``prefetch``."""
+    tokens = _scoped_tokens.get()
+    if not isinstance(tokens, _LazyTokens) or tokens.loaded or not _redis_script_reads():
+        if isinstance(tokens, _LazyTokens):
+            tokens.load()
+        prefetch([(c, k if isinstance(k, str) else k()) for c, k in entries])
+        return
+    scoped = tokens.caches
+    placeholders = {c.namespace: f"HOTCACHETOKEN{i:03d}" for i, c in enumerate(scoped, start=1)}
+    templates = _entry_keys(entries, placeholders)
+    backend: Any = caches["default"]
+    client = backend._cache.get_client(write=False)
+    raw_tokens, built, raw_values = client.register_script(_TOKENS_AND_ENTRIES)(
+        keys=[cache.make_key(c._token_key) for c in scoped],
+        args=[cache.make_key(t) for t in templates],
+    )
+    serializer = backend._cache._serializer
+    tokens.load({c._token_key: serializer.loads(r) for c, r in zip(scoped, raw_tokens, strict=True) if r is not None})
+    values = _scoped_values.get()
+    if values is None:
+        return
+    for key, built_key, raw in zip(_entry_keys(entries, dict(tokens)), built, raw_values, strict=True):
+        if raw is not None and built_key == cache.make_key(key).encode():
+            values[key] = serializer.loads(raw)
+
+
+def _entry_keys(entries: list[tuple[HotCache, EntryKey]], tokens: dict[str, str]) -> list[str]:
+    """The full keys of ``entries`` with ``tokens`` in effect."""
+    reset = _scoped_tokens.set(tokens)
+    try:
+        return [c.key(k if isinstance(k, str) else k()) for c, k in entries]
+    finally:
+        _scoped_tokens.reset(reset)
+
+
+def _redis_script_reads() -> bool:
+    from django.core.cache.backends.redis import RedisCache
+
+    return isinstance(caches["default"], RedisCache)

@@ -44,7 +44,7 @@ from experts.models import (
     Specialization,
 )
 from experts.selectors import EXPERTS_CACHE, experts_with_free_time, visible_experts
-from foodxchange.hotcache import HotCache, prefetch
+from foodxchange.hotcache import EntryKey, HotCache, prefetch_with_tokens
 from foodxchange.money import FX_CACHE, FX_ROWS_KEY, fx_table
 from matching.indexing import SEARCH_CONFIG, VOCABULARY_CACHE
 from matching.models import SearchClick, SearchImpression, SearchLog, SearchTerm
@@ -160,12 +160,24 @@ def build_tsquery(words: list[str], corrections: dict[str, list[str]]) -> Search
     """All words must match (stemmed); the last one also as a prefix (still being
     typed), and each through its typo corrections. Words are ``\\w+`` tokens, so quoting
     them keeps the raw query well-formed."""
+    return SearchQuery(tsquery_text(words, corrections), search_type="raw", config=SEARCH_CONFIG)
+
+
+def tsquery_text(words: list[str], corrections: dict[str, list[str]]) -> str:
+    """The raw ``to_tsquery`` text of ``build_tsquery``."""
     groups = []
     for position, word in enumerate(words, start=1):
         own = f"'{word}':*" if position == len(words) else f"'{word}'"
         alternatives = [own, *(f"'{c}'" for c in corrections.get(word, []))]
         groups.append("(" + " | ".join(alternatives) + ")")
-    return SearchQuery(" & ".join(groups), search_type="raw", config=SEARCH_CONFIG)
+    return " & ".join(groups)
+
+
+def ensure_corrections(params: ExpertSearchParams) -> None:
+    """Looks the typo corrections of ``params.q`` up once (PostgreSQL)."""
+    words = query_words(params.q)
+    if words and is_postgres() and params.corrections is None:
+        params.corrections = _typo_corrections(words)
 
 
 def _apply_text(qs: QuerySet, params: ExpertSearchParams, *, annotate: bool, match: bool = True) -> QuerySet:
@@ -335,27 +347,33 @@ def cached_search_read(params: ExpertSearchParams, kind: str, compute: Callable[
 
 def search_read_key(params: ExpertSearchParams, kind: str) -> str | None:
     """The experts-cache key of ``cached_search_read``; None when it is not cached."""
-    if params.available_from is not None or (kind.startswith(RESULT_KINDS) and not settings.SEARCH_RESULT_CACHE):
-        return None
-    digest = hashlib.sha256(
-        json.dumps([params.q, params.logged_filters(), FX_CACHE.token()], sort_keys=True).encode()
-    ).hexdigest()
-    return f"search:{kind}:{digest}"
+    return _search_key(params, kind) if _is_cached_read(params, kind) else None
+
+
+def _is_cached_read(params: ExpertSearchParams, kind: str) -> bool:
+    return params.available_from is None and (settings.SEARCH_RESULT_CACHE or not kind.startswith(RESULT_KINDS))
+
+
+def _search_key(params: ExpertSearchParams, kind: str) -> str:
+    # The FX table's token stays readable in the key (not hashed in): the request's
+    # first round trip builds the key from the tokens it reads (``prefetch_with_tokens``).
+    digest = hashlib.sha256(json.dumps([params.q, params.logged_filters()], sort_keys=True).encode()).hexdigest()
+    return f"search:{kind}:{FX_CACHE.token()}:{digest}"
 
 
 def prefetch_search(params: ExpertSearchParams) -> None:
-    """Inside a ``read_scope``: the cached reads a search will make before it knows its
-    page (FX table, typo corrections, ranked window, count), read in one round trip."""
-    entries: list[tuple[HotCache, str]] = [(FX_CACHE, FX_ROWS_KEY)]
+    """Inside a ``lazy_read_scope``: the cached reads a search will make before it knows
+    its page (FX table, typo corrections, ranked window, count), read in one round trip
+    with the scope's tokens (if they are not read yet)."""
+    entries: list[tuple[HotCache, EntryKey]] = [(FX_CACHE, FX_ROWS_KEY)]
     words = query_words(params.q)
     if words and is_postgres():
         entries.append((VOCABULARY_CACHE, corrections_key(words)))
     kinds = [f"ranked:{settings.EXPERTS_SEARCH_WINDOW}", "count"] if words else ["count"]
     for kind in kinds:
-        key = search_read_key(params, kind)
-        if key is not None:
-            entries.append((EXPERTS_CACHE, key))
-    prefetch(entries)
+        if _is_cached_read(params, kind):
+            entries.append((EXPERTS_CACHE, functools.partial(_search_key, params, kind)))
+    prefetch_with_tokens(entries)
 
 
 class RankedExperts:
@@ -370,11 +388,17 @@ class RankedExperts:
     def __init__(self, params: ExpertSearchParams, *, window: int | None = None):
         self.params = params
         self.window = window or settings.EXPERTS_SEARCH_WINDOW
-        self.matches = apply_filters(_apply_text(ExpertProfile.objects.all(), params, annotate=False), params)
+        ensure_corrections(params)  # the answer shows them even when the window is cached
         self.sort = SORTS.get(params.sort, SORTS["relevance"])
         self._ranked: list[tuple[int, float]] | None = None
         self._count: int | None = None
         self._folded_count: int | None = None
+
+    @functools.cached_property
+    def matches(self) -> QuerySet[ExpertProfile]:
+        """Every match, unordered (built when a query needs it: the ranked window of a
+        usual search is one prepared statement, see ``_window_statement``)."""
+        return apply_filters(_apply_text(ExpertProfile.objects.all(), self.params, annotate=False), self.params)
 
     @property
     def ranked(self) -> list[tuple[int, float]]:
@@ -383,6 +407,15 @@ class RankedExperts:
         return self._ranked
 
     def _rank_window(self) -> list[tuple[int, float]]:
+        fold = not self._count_is_cached()
+        statement = _window_statement(self.params, self.window, fold_count=fold)
+        if statement is not None:
+            with connection.cursor() as cursor:
+                cursor.execute(*statement)
+                found = cursor.fetchall()
+            if fold and found:
+                self._folded_count = int(found[0][2])
+            return [(row[0], float(row[1] or 0.0)) for row in found]
         candidates = self.matches.order_by(*self.sort).values("id")[: self.window]
         ranked = _apply_text(ExpertProfile.objects.filter(id__in=candidates), self.params, annotate=True, match=False)
         ranked = ranked.order_by(*_ordering(self.params, has_text=True))
@@ -448,6 +481,124 @@ class RankedExperts:
             )
             rows += [(pk, float(scores.get(pk) or 0.0)) for pk in ids]
         return rows
+
+
+@dataclass(frozen=True)
+class _WindowShape:
+    """What the ranked window's SQL depends on (its parameters aside)."""
+
+    ordering: tuple[str, ...]
+    sort: tuple[str, ...]
+    window: int
+    visible_only: bool
+    specialization: bool
+    country: bool
+    language: bool
+    min_rating: bool
+    rate_terms: int | None  # rate filter: one (currency, threshold) term per priced currency
+    fold_count: bool
+
+
+def _window_statement(params: ExpertSearchParams, window: int, *, fold_count: bool) -> tuple[str, list[Any]] | None:
+    """The SQL and parameters of ``RankedExperts._rank_window``'s ORM query (the same
+    clauses, so the same rows and plan) from a statement built once per query shape:
+    building and compiling the ORM query cost about as much as PostgreSQL takes to run
+    it. None where the ORM builds it: SQLite, an availability window (its candidates
+    are computed), a rate filter no currency can meet."""
+    if not is_postgres() or params.available_from is not None or params.available_to is not None:
+        return None
+    words = query_words(params.q)
+    if not words:
+        return None
+    from psycopg.types.json import Jsonb
+
+    ensure_corrections(params)
+    match_params: list[Any] = [SEARCH_CONFIG, tsquery_text(words, params.corrections or {})]
+    if not params.include_unverified:
+        match_params.append(str(ExpertProfile.Verification.VERIFIED.value))
+    if params.specialization:
+        match_params.append(params.specialization.pk)
+    if params.country:
+        match_params.append(params.country)
+    if params.language:
+        match_params.append(Jsonb([params.language]))
+    if params.min_rating is not None:
+        match_params.append(params.min_rating)
+    rate_terms = None
+    if params.max_rate is not None:
+        terms = _rate_terms(params.max_rate, params.currency, params.fx)
+        if not terms:
+            return None
+        rate_terms = len(terms)
+        match_params += [value for term in terms for value in term]
+    shape = _WindowShape(
+        ordering=tuple(_ordering(params, has_text=True)),
+        sort=tuple(SORTS.get(params.sort, SORTS["relevance"])),
+        window=window,
+        visible_only=not params.include_unverified,
+        specialization=params.specialization is not None,
+        country=bool(params.country),
+        language=bool(params.language),
+        min_rating=params.min_rating is not None,
+        rate_terms=rate_terms,
+        fold_count=fold_count,
+    )
+    head = match_params[:2]  # the rank's own tsquery
+    return _window_sql(shape), [*head, *(match_params if fold_count else []), *match_params]
+
+
+def _rate_terms(amount: Decimal, currency: str, table: FxTable) -> list[tuple[str, Decimal]]:
+    """``rate_at_most``'s conditions as ``(currency, threshold)`` pairs, in its order."""
+    target = table.get(currency.upper())
+    if target is None or target[0] == 0:
+        return [(currency.upper(), amount)]
+    return [(code, Decimal(amount) * target[0] / rate) for code, (rate, _) in table.items() if rate > 0]
+
+
+@functools.lru_cache(maxsize=256)
+def _window_sql(shape: _WindowShape) -> str:
+    """The ranked window's statement for ``shape``, with the models' table and column
+    names; every value is a parameter."""
+    qn = connection.ops.quote_name
+    profile: Any = ExpertProfile._meta
+    through: Any = profile.get_field("specializations").remote_field.through._meta
+
+    def column(name: str) -> str:
+        return qn(profile.get_field(name).column)
+
+    def order(alias: str, names: tuple[str, ...]) -> str:
+        return ", ".join(
+            ("score" if name.lstrip("-") == "score" else f"{alias}.{column(name.lstrip('-'))}")
+            + (" DESC" if name.startswith("-") else " ASC")
+            for name in names
+        )
+
+    conditions = [f"m.{column('search_vector')} @@ to_tsquery(%s::regconfig, %s)"]
+    if shape.visible_only:
+        conditions += [f"m.{column('is_active')}", f"m.{column('verification_status')} = %s"]
+    if shape.specialization:
+        conditions.append(
+            f"EXISTS(SELECT 1 FROM {qn(through.db_table)} t "  # noqa: S608 (names from the models)
+            f"WHERE t.{qn(through.get_field('expertprofile').column)}"
+            f" = m.{column('id')} AND t.{qn(through.get_field('specialization').column)} = %s)"
+        )
+    if shape.country:
+        conditions.append(f"m.{column('country')} = %s")
+    if shape.language:
+        conditions.append(f"m.{column('languages')} @> %s")
+    if shape.min_rating:
+        conditions.append(f"m.{column('rating_avg')} >= %s")
+    if shape.rate_terms is not None:
+        term = f"(m.{column('currency')} = %s AND m.{column('hourly_rate')} <= %s)"
+        conditions.append("(" + " OR ".join([term] * shape.rate_terms) + ")")
+    table, match = qn(profile.db_table), " AND ".join(conditions)
+    total = f", (SELECT COUNT(*) FROM {table} m WHERE {match})" if shape.fold_count else ""  # noqa: S608
+    return (
+        f"SELECT p.{column('id')}, ts_rank_cd(p.{column('search_vector')}, to_tsquery(%s::regconfig, %s), 32)"  # noqa: S608 (names from the models, values parameters)
+        f" AS score{total} FROM {table} p WHERE p.{column('id')} IN ("
+        f"SELECT m.{column('id')} FROM {table} m WHERE {match} ORDER BY {order('m', shape.sort)} LIMIT {shape.window})"
+        f" ORDER BY {order('p', shape.ordering)}"
+    )
 
 
 def ranked_expert_ids(params: ExpertSearchParams, *, window: int | None = None) -> RankedExperts:

@@ -9,10 +9,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from experts.models import ExpertProfile, ExpertService
-from experts.selectors import EXPERTS_CACHE, TAXONOMY_CACHE
+from experts.selectors import ACTIVE_SPECIALIZATIONS_KEY, EXPERTS_CACHE, TAXONOMY_CACHE
 from foodxchange.api.permissions import has_staff_area
 from foodxchange.api.schema import error_responses
-from foodxchange.hotcache import read_scope
+from foodxchange.hotcache import lazy_read_scope, prefetch_with_tokens
 from foodxchange.money import FX_CACHE
 from matching import search, search_services
 from matching.indexing import VOCABULARY_CACHE
@@ -32,7 +32,6 @@ from matching.search_serializers import (
     TrendingSerializer,
     expert_hits,
 )
-from realtime.selectors import presence_map
 
 TAGS = ["search"]
 
@@ -82,11 +81,16 @@ class ExpertSearchView(GenericAPIView, SearchView):
         auth=[],
     )
     def get(self, request):
-        # Read-only: every cached read of this request uses the tokens read here at once.
-        with read_scope(FX_CACHE, EXPERTS_CACHE, TAXONOMY_CACHE, VOCABULARY_CACHE):
+        # Read-only: every cached read of this request uses the same tokens, read at once
+        # with the search's known reads (``prefetch_search``).
+        with lazy_read_scope(FX_CACHE, EXPERTS_CACHE, TAXONOMY_CACHE, VOCABULARY_CACHE):
             return self._search(request)
 
     def _search(self, request):
+        if "specialization" in request.query_params:
+            # Resolving it reads the taxonomy before the search knows its other keys: read
+            # it with the tokens (one round trip), the rest with one more.
+            prefetch_with_tokens([(TAXONOMY_CACHE, ACTIVE_SPECIALIZATIONS_KEY)])
         params = expert_params(request)
         search.prefetch_search(params)
         if search.query_words(params.q):
@@ -95,7 +99,9 @@ class ExpertSearchView(GenericAPIView, SearchView):
             rows = self.paginate_queryset(search.browse_expert_ids(params))
         page = search.hit_rows(rows)
         paginator = self.paginator
-        search_id = search_services.record_search(
+        # The search log push and the page's presence: one Redis round trip.
+        search_id, presence = search_services.record_search_with_presence(
+            presence_of=[row["user_id"] for row in page],
             query=params.q,
             normalized_query=" ".join(search.query_words(params.q)),
             filters=params.logged_filters(),
@@ -108,7 +114,7 @@ class ExpertSearchView(GenericAPIView, SearchView):
         hits = expert_hits(
             page,
             request=request,
-            presence=presence_map([row["user_id"] for row in page]),
+            presence=presence,
             currency=params.currency,
             fx=params.fx,
         )

@@ -21,7 +21,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Protocol
+from typing import Any, Protocol
 
 from django.conf import settings
 
@@ -176,12 +176,22 @@ class RedisPresenceStore:
     def snapshot(self, user_ids: list[int], now: float) -> dict[int, tuple[int, str | None, float | None]]:
         if not user_ids:
             return {}
-        cutoff = now - _timeout()
         pipe = self.client.pipeline(transaction=False)
+        self.queue_snapshot(pipe, user_ids)
+        return self.read_snapshot(pipe.execute(), user_ids, now)
+
+    def queue_snapshot(self, pipe: Any, user_ids: list[int]) -> None:
+        """Queues the reads of ``snapshot`` on ``pipe`` (a pipeline of ``self.client``), so
+        a caller can send its own commands in the same round trip; ``read_snapshot``
+        reads the first ``2 * len(user_ids)`` replies."""
         for user_id in user_ids:
             pipe.hvals(self._conns(user_id))
             pipe.get(self._status(user_id))
-        replies = pipe.execute()
+
+    def read_snapshot(
+        self, replies: list[Any], user_ids: list[int], now: float
+    ) -> dict[int, tuple[int, str | None, float | None]]:
+        cutoff = now - _timeout()
         result = {}
         for index, user_id in enumerate(user_ids):
             seen = [float(v) for v in replies[2 * index]]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -23,7 +23,7 @@ from realtime.models import (
     default_channels,
     kind_title,
 )
-from realtime.presence import effective_status, get_store
+from realtime.presence import RedisPresenceStore, effective_status, get_store
 
 PRESENT_STATUSES = ("online", "away", "busy")
 
@@ -48,6 +48,30 @@ def presence_details(user_ids: Iterable[int]) -> dict[int, dict[str, Any]]:
 def presence_map(user_ids: Iterable[int]) -> dict[int, str]:
     """Presence (online/away/busy/offline) of each user id, for profiles and search."""
     return {user_id: detail["status"] for user_id, detail in presence_details(user_ids).items()}
+
+
+def presence_in_redis() -> bool:
+    """Whether presence lives in Redis (REDIS_URL), so ``presence_map_along`` can share
+    its round trip."""
+    return isinstance(get_store(), RedisPresenceStore)
+
+
+def presence_map_along(user_ids: Iterable[int], extra: Callable[[Any], None]) -> tuple[dict[int, str], list[Any]]:
+    """``presence_map`` with the commands ``extra(pipeline)`` queues sent in the same
+    Redis round trip (on REDIS_URL's server; only when ``presence_in_redis()``): a read
+    path that also writes to Redis pays one round trip, not two. Returns the map and
+    the replies of ``extra``'s commands."""
+    store = get_store()
+    if not isinstance(store, RedisPresenceStore):
+        raise LookupError("presence is not kept in Redis")
+    ids = list(dict.fromkeys(int(u) for u in user_ids))
+    pipe = store.client.pipeline(transaction=False)
+    store.queue_snapshot(pipe, ids)
+    extra(pipe)
+    replies = pipe.execute()
+    snapshot = store.read_snapshot(replies[: 2 * len(ids)], ids, time.time())
+    statuses = {user_id: effective_status(live, chosen) for user_id, (live, chosen, _) in snapshot.items()}
+    return statuses, replies[2 * len(ids) :]
 
 
 def connected_user_count() -> int:
