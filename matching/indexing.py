@@ -135,7 +135,9 @@ def _insert_new_terms(ordered: list[str]) -> bool:
         # (A separate lookup by `term IN (...)` is planned on the trigram index and
         # costs tens of milliseconds.)
         table = connection.ops.quote_name(SearchTerm._meta.db_table)
-        column = connection.ops.quote_name(SearchTerm._meta.get_field("term").column)
+        term_column = SearchTerm._meta.get_field("term").column
+        assert term_column is not None
+        column = connection.ops.quote_name(term_column)
         added = False
         with connection.cursor() as cursor:
             for start in range(0, len(ordered), 5000):
