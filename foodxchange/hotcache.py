@@ -145,6 +145,13 @@ def read_scope(*caches: HotCache) -> Iterator[None]:
     tokens = {c.namespace: found[c._token_key] for c in caches if c._token_key in found}
     for c in caches:
         tokens[c.namespace] = c._read_token(tokens.get(c.namespace))
+    with _scope(tokens):
+        yield
+
+
+@contextmanager
+def _scope(tokens: dict[str, str]) -> Iterator[None]:
+    """Lookups inside the block use ``tokens`` and this scope's prefetched entries."""
     reset = _scoped_tokens.set(tokens)
     reset_values = _scoped_values.set({})
     try:
@@ -206,14 +213,8 @@ def lazy_read_scope(*caches: HotCache) -> Iterator[None]:
     """``read_scope`` whose tokens are read when first needed: by
     ``prefetch_with_tokens``, in the same round trip as the entries it prefetches, or
     else at the first lookup."""
-    tokens = _LazyTokens(caches)
-    reset = _scoped_tokens.set(tokens)
-    reset_values = _scoped_values.set({})
-    try:
+    with _scope(_LazyTokens(caches)):
         yield
-    finally:
-        _scoped_tokens.reset(reset)
-        _scoped_values.reset(reset_values)
 
 
 # KEYS: the token keys. ARGV: full keys of the entries, each token written as its

@@ -6,41 +6,19 @@ from django.core.cache import cache
 
 from foodxchange.diagnostics import count_redis
 from foodxchange.hotcache import HotCache, lazy_read_scope, prefetch_with_tokens
+from foodxchange.tests.cache_backends import CACHE_BACKENDS, use_cache_backend
 
 OUTER, INNER = HotCache("test-outer"), HotCache("test-inner")
 
 
-@pytest.fixture(
-    params=[
-        "locmem",
-        pytest.param("redis", marks=pytest.mark.redis),
-    ]
-)
+@pytest.fixture(params=CACHE_BACKENDS)
 def backend(request, settings):
-    yield from use_backend(request.param, settings)
+    yield from use_cache_backend(request.param, settings, "hotcache-prefetch-test")
 
 
 @pytest.fixture
 def on_redis(settings):
-    yield from use_backend("redis", settings)
-
-
-def use_backend(name, settings):
-    if name == "locmem":
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    else:
-        if not settings.REDIS_URL:
-            pytest.skip("needs service: Redis (set REDIS_URL)")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": settings.REDIS_URL,
-                "KEY_PREFIX": "hotcache-prefetch-test",
-            }
-        }
-    cache.clear()
-    yield name
-    cache.clear()
+    yield from use_cache_backend("redis", settings, "hotcache-prefetch-test")
 
 
 def nested_key() -> str:

@@ -17,35 +17,14 @@ from experts.tests.factories import make_expert
 from foodxchange.fx import add_fx_rate
 from foodxchange.hotcache import HotCache, lookup_counts
 from foodxchange.money import fx_table
+from foodxchange.tests.cache_backends import CACHE_BACKENDS, use_cache_backend
 
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture(
-    params=[
-        "locmem",
-        pytest.param("redis", marks=pytest.mark.redis),
-    ],
-    autouse=True,
-)
+@pytest.fixture(params=CACHE_BACKENDS, autouse=True)
 def backend(request, settings):
-    if request.param == "locmem":
-        settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    else:
-        if not settings.REDIS_URL:
-            pytest.skip("needs service: Redis (set REDIS_URL)")
-        settings.CACHES = {
-            "default": {
-                "BACKEND": "django.core.cache.backends.redis.RedisCache",
-                "LOCATION": settings.REDIS_URL,
-                "KEY_PREFIX": "hot-reads-test",
-            }
-        }
-    from django.core.cache import cache
-
-    cache.clear()
-    yield request.param
-    cache.clear()
+    yield from use_cache_backend(request.param, settings, "hot-reads-test")
 
 
 def hits(namespace: str) -> tuple[int, int]:
