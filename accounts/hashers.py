@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -34,10 +35,11 @@ _pool: tuple[tuple[int, int], ThreadPoolExecutor] | None = None
 
 
 def _lower_priority(nice: int) -> None:
-    if nice <= 0 or not hasattr(os, "setpriority"):
+    # Only Linux gives threads a nice value of their own (PRIO_PROCESS with a thread id
+    # sets that thread's alone); elsewhere that id would name a process, or none.
+    if nice <= 0 or not sys.platform.startswith("linux"):
         return
     try:
-        # On Linux PRIO_PROCESS with a thread id sets that thread's nice value alone.
         current = os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
         os.setpriority(os.PRIO_PROCESS, threading.get_native_id(), max(current, min(nice, 19)))
     except OSError:
