@@ -65,16 +65,19 @@ def rate_at_most(amount: Decimal, currency: str, table: FxTable) -> Q:
     ``amount``: one sargable condition per priced currency (``hourly_rate <= amount``
     converted back into that currency), so no expert is dropped for pricing in another
     currency. A currency the table has no rate for cannot be compared and is left out."""
-    target = table.get(currency.upper())
-    if target is None or target[0] == 0:
-        return Q(currency=currency.upper(), hourly_rate__lte=amount)
     condition = Q(pk__in=[])
-    for code, (rate, _valid_from) in table.items():
-        if rate <= 0:
-            continue
-        threshold = Decimal(amount) * target[0] / rate
+    for code, threshold in rate_thresholds(amount, currency, table):
         condition |= Q(currency=code, hourly_rate__lte=threshold)
     return condition
+
+
+def rate_thresholds(amount: Decimal, currency: str, table: FxTable) -> list[tuple[str, Decimal]]:
+    """``rate_at_most``'s conditions as ``(currency, highest hourly rate)`` pairs: only
+    ``currency`` itself when the table cannot convert it."""
+    target = table.get(currency.upper())
+    if target is None or target[0] == 0:
+        return [(currency.upper(), amount)]
+    return [(code, Decimal(amount) * target[0] / rate) for code, (rate, _valid_from) in table.items() if rate > 0]
 
 
 def is_postgres() -> bool:
@@ -526,7 +529,7 @@ def _window_statement(params: ExpertSearchParams, window: int, *, fold_count: bo
         match_params.append(params.min_rating)
     rate_terms = None
     if params.max_rate is not None:
-        terms = _rate_terms(params.max_rate, params.currency, params.fx)
+        terms = rate_thresholds(params.max_rate, params.currency, params.fx)
         if not terms:
             return None
         rate_terms = len(terms)
@@ -545,14 +548,6 @@ def _window_statement(params: ExpertSearchParams, window: int, *, fold_count: bo
     )
     head = match_params[:2]  # the rank's own tsquery
     return _window_sql(shape), [*head, *(match_params if fold_count else []), *match_params]
-
-
-def _rate_terms(amount: Decimal, currency: str, table: FxTable) -> list[tuple[str, Decimal]]:
-    """``rate_at_most``'s conditions as ``(currency, threshold)`` pairs, in its order."""
-    target = table.get(currency.upper())
-    if target is None or target[0] == 0:
-        return [(currency.upper(), amount)]
-    return [(code, Decimal(amount) * target[0] / rate) for code, (rate, _) in table.items() if rate > 0]
 
 
 @functools.lru_cache(maxsize=256)
